@@ -1,0 +1,3 @@
+from dsrepo.commands.app import main
+
+main()

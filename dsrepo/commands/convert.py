@@ -1,0 +1,41 @@
+"""``dsrepo convert``: import a dataset in one format and export it in another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from dsrepo.commands import _ui
+
+
+def convert(
+    ctx: typer.Context,
+    input: Path = typer.Option(..., "-i", "--input", help="Dataset to read."),
+    input_format: Optional[str] = typer.Option(None, "-if", "--input-format", help="Input format (default: detect)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Folder to write."),
+    output_format: str = typer.Option(..., "-f", "--format", help="Output format."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Convert a dataset between formats. Export options follow `--`, e.g. `-- --save-media`."""
+    from dsrepo.formats.api import convert as run
+    from dsrepo.model.stats import summarize
+
+    progress = _ui.progress()
+    ds, report = run(input, output, output_format, input_format, None, list(ctx.args), progress, overwrite)
+    summary = summarize(ds)
+    summary.update(output=str(output), format=output_format, files=len(report.files),
+                   missing_media=len(report.missing_media), warnings=progress.warnings)
+    if as_json:
+        _ui.print_json(summary)
+        return
+    _ui.echo(f"wrote {summary['items']} items, {summary['annotations']} annotations "
+             f"({len(report.files)} files) to {output} as {output_format}")
+    for subset, counts in summary["subsets"].items():
+        _ui.echo(f"  {subset}: {counts['items']} items, {counts['annotations']} annotations")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(convert)

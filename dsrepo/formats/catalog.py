@@ -1,0 +1,27 @@
+"""Descriptions of registered formats for ``dsrepo formats``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsrepo.formats.registry import format_names, get_format
+
+
+def describe_formats(name: str | None = None) -> list[dict[str, Any]]:
+    """Name, description, capabilities and options of every format (or just ``name``)."""
+    out = []
+    for n in [name] if name else format_names():
+        spec = get_format(n)
+        out.append({
+            "name": spec.name,
+            "description": spec.description,
+            "import": spec.load is not None,
+            "export": spec.save is not None,
+            "import_options": [_opt(o) for o in spec.import_options],
+            "export_options": [_opt(o) for o in spec.export_options],
+        })
+    return out
+
+
+def _opt(o: Any) -> dict[str, Any]:
+    return {"name": o.name, "kind": o.kind, "default": o.default, "help": o.help, "choices": list(o.choices)}

@@ -1,0 +1,1 @@
+"""Helpers shared by format packages: safe paths, atomic writes, media, lossy-conversion reports."""

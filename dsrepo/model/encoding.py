@@ -1,0 +1,253 @@
+"""Canonical, deterministic encoding of items and categories, and content hashes.
+
+The encoding is JSON produced by orjson with sorted keys and no whitespace. Numbers
+are normalised before encoding: coordinates are floats (coerced by the annotation
+classes), ``-0.0`` becomes ``0.0``, NaN/inf are rejected, numpy scalars become
+Python numbers, tuples become lists. orjson writes floats as the shortest string
+that round-trips (a property of the value, not of the machine), so the same content
+gives the same bytes - and the same hash - on any machine and run.
+
+The encoding is also the repository's storage format: :func:`decode_item` inverts
+:func:`encode_item` exactly. Default-valued fields are omitted to keep objects small.
+
+Hash: BLAKE2b with a 20-byte digest, hex encoded (40 characters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any, Callable, Mapping
+
+import orjson
+
+from dsrepo.model.annotations import (
+    ANNOTATION_CLASSES,
+    AnnType,
+    Annotation,
+    Bbox,
+    Caption,
+    Ellipse,
+    Mask,
+    Points,
+)
+from dsrepo.model.categories import Categories, LabelCategory, PointsCategory
+from dsrepo.model.item import Item
+from dsrepo.model.media import Image
+
+ENCODING_VERSION = 1
+_OPTS = orjson.OPT_SORT_KEYS
+
+ChecksumFn = Callable[[Image], "str | None"]
+
+
+def _norm(value: Any, where: str) -> Any:
+    """Normalise an attribute/meta value into plain JSON types."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where}: non-finite number {value!r}")
+        return value + 0.0
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise ValueError(f"{where}: key {k!r} is not a string")
+            out[k] = _norm(v, f"{where}.{k}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_norm(v, where) for v in value]
+    # numpy scalars and arrays
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "shape", None) == ():
+        return _norm(item(), where)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return _norm(tolist(), where)
+    raise ValueError(f"{where}: value of type {type(value).__name__} cannot be stored")
+
+
+def _default_checksum(image: Image) -> str | None:
+    if image.md5 is not None or image.path is not None:
+        return image.checksum()
+    if image.data is not None:
+        import numpy as np
+
+        arr = np.ascontiguousarray(image.data)
+        h = hashlib.md5(f"{arr.dtype.str}{arr.shape}".encode())
+        h.update(arr.tobytes())
+        return h.hexdigest()
+    return None
+
+
+def annotation_to_dict(ann: Annotation) -> dict:
+    """Plain-dict form of one annotation (the canonical encoding's building block)."""
+    t = ann.type
+    d: dict[str, Any] = {"t": t.value}
+    if ann.id:
+        d["id"] = ann.id
+    if ann.group:
+        d["g"] = ann.group
+    if ann.label is not None:
+        d["l"] = ann.label
+    if ann.z_order:
+        d["z"] = ann.z_order
+    if ann.attributes:
+        d["a"] = _norm(ann.attributes, "attributes")
+    if ann.meta:
+        d["m"] = _norm(ann.meta, "meta")
+    if t is AnnType.bbox:
+        d["b"] = [ann.x, ann.y, ann.w, ann.h]  # type: ignore[union-attr]
+    elif t is AnnType.polygon or t is AnnType.polyline:
+        d["p"] = ann.points  # type: ignore[union-attr]
+    elif t is AnnType.points:
+        d["p"] = ann.points  # type: ignore[union-attr]
+        d["v"] = ann.visibility  # type: ignore[union-attr]
+    elif t is AnnType.mask:
+        rle = ann.rle  # type: ignore[union-attr]
+        d["r"] = {"size": list(rle["size"]), "counts": rle["counts"]}
+    elif t is AnnType.caption:
+        d["c"] = ann.caption  # type: ignore[union-attr]
+    elif t is AnnType.ellipse:
+        d["e"] = [ann.x1, ann.y1, ann.x2, ann.y2]  # type: ignore[union-attr]
+    return d
+
+
+def annotation_from_dict(d: Mapping[str, Any]) -> Annotation:
+    """Inverse of :func:`annotation_to_dict`."""
+    t = AnnType(d["t"])
+    common = dict(
+        id=d.get("id", 0), group=d.get("g", 0), label=d.get("l"), z_order=d.get("z", 0),
+        attributes=d.get("a") or {}, meta=d.get("m") or {},
+    )
+    if t is AnnType.bbox:
+        x, y, w, h = d["b"]
+        return Bbox(x=x, y=y, w=w, h=h, **common)
+    if t is AnnType.points:
+        return Points(points=d["p"], visibility=d["v"], **common)
+    if t is AnnType.polygon or t is AnnType.polyline:
+        return ANNOTATION_CLASSES[t](points=d["p"], **common)
+    if t is AnnType.mask:
+        return Mask(rle=d["r"], **common)
+    if t is AnnType.caption:
+        return Caption(caption=d["c"], **common)
+    if t is AnnType.ellipse:
+        x1, y1, x2, y2 = d["e"]
+        return Ellipse(x1=x1, y1=y1, x2=x2, y2=y2, **common)
+    return ANNOTATION_CLASSES[t](**common)
+
+
+def item_to_dict(item: Item, checksum: ChecksumFn | None = None) -> dict:
+    """Plain-dict form of an item; media is recorded by content checksum, size and name."""
+    d: dict[str, Any] = {"id": item.id, "s": item.subset}
+    m = item.media
+    if m is not None:
+        md: dict[str, Any] = {}
+        md5 = (checksum or _default_checksum)(m)
+        if md5 is not None:
+            md["md5"] = md5
+        if m.size is not None:
+            md["size"] = list(m.size)
+        if m.name is not None:
+            md["name"] = m.name
+        d["media"] = md
+    if item.annotations:
+        d["anns"] = [annotation_to_dict(a) for a in item.annotations]
+    if item.attributes:
+        d["a"] = _norm(item.attributes, f"item {item.id}: attributes")
+    if item.meta:
+        d["m"] = _norm(item.meta, f"item {item.id}: meta")
+    return d
+
+
+MediaResolver = Callable[[Mapping[str, Any]], "str | None"]
+
+
+def item_from_dict(d: Mapping[str, Any], resolve_media: MediaResolver | None = None) -> Item:
+    """Inverse of :func:`item_to_dict`. ``resolve_media(media_dict)`` gives the file path."""
+    media = None
+    md = d.get("media")
+    if md is not None:
+        path = resolve_media(md) if resolve_media else None
+        size = md.get("size")
+        media = Image(path=path, size=tuple(size) if size else None, name=md.get("name"), md5=md.get("md5"))
+    return Item(
+        id=d["id"], subset=d["s"], media=media,
+        annotations=tuple(annotation_from_dict(a) for a in d.get("anns", ())),
+        attributes=d.get("a") or {}, meta=d.get("m") or {},
+    )
+
+
+def encode_item(item: Item, checksum: ChecksumFn | None = None) -> bytes:
+    """Canonical bytes of an item."""
+    return orjson.dumps(item_to_dict(item, checksum), option=_OPTS)
+
+
+def decode_item(data: bytes, resolve_media: MediaResolver | None = None) -> Item:
+    """Item from canonical bytes."""
+    return item_from_dict(orjson.loads(data), resolve_media)
+
+
+def categories_to_dict(cats: Categories) -> dict:
+    """Plain-dict form of categories."""
+    labels = []
+    for lab in cats.labels:
+        ld: dict[str, Any] = {"name": lab.name}
+        if lab.parent:
+            ld["parent"] = lab.parent
+        if lab.attributes:
+            ld["attrs"] = list(lab.attributes)
+        if lab.meta:
+            ld["m"] = _norm(lab.meta, f"label {lab.name}: meta")
+        labels.append(ld)
+    d: dict[str, Any] = {"labels": labels}
+    if cats.points:
+        d["points"] = [
+            [int(k), list(pc.labels), [list(j) for j in pc.joints]] for k, pc in sorted(cats.points.items())
+        ]
+    if cats.colormap:
+        d["colors"] = [[int(k), list(v)] for k, v in sorted(cats.colormap.items())]
+    if cats.attributes:
+        d["attrs"] = list(cats.attributes)
+    return d
+
+
+def categories_from_dict(d: Mapping[str, Any]) -> Categories:
+    """Inverse of :func:`categories_to_dict`."""
+    labels = tuple(
+        LabelCategory(name=ld["name"], parent=ld.get("parent", ""), attributes=tuple(ld.get("attrs", ())),
+                      meta=ld.get("m") or {})
+        for ld in d.get("labels", ())
+    )
+    points = {int(k): PointsCategory(labels=tuple(n), joints=tuple(tuple(j) for j in js))
+              for k, n, js in d.get("points", ())}
+    colormap = {int(k): tuple(v) for k, v in d.get("colors", ())}
+    return Categories(labels=labels, points=points, colormap=colormap, attributes=tuple(d.get("attrs", ())))
+
+
+def encode_categories(cats: Categories) -> bytes:
+    """Canonical bytes of categories."""
+    return orjson.dumps(categories_to_dict(cats), option=_OPTS)
+
+
+def decode_categories(data: bytes) -> Categories:
+    """Categories from canonical bytes."""
+    return categories_from_dict(orjson.loads(data))
+
+
+def content_hash(data: bytes) -> str:
+    """40-hex-digit BLAKE2b digest of ``data``."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def item_hash(item: Item, checksum: ChecksumFn | None = None) -> str:
+    """Content hash of an item's canonical encoding."""
+    return content_hash(encode_item(item, checksum))
+
+
+def categories_hash(cats: Categories) -> str:
+    """Content hash of the categories' canonical encoding."""
+    return content_hash(encode_categories(cats))

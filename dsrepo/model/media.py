@@ -1,0 +1,97 @@
+"""Media references: an image on disk and/or in memory.
+
+``size`` is ``(height, width)`` when known (from the annotation file or the image
+header) so that most code never decodes pixels. ``md5`` is the content checksum of
+the file bytes, computed on demand (the repository caches it); it is what the
+canonical encoding records, so the item hash is machine independent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+_CHUNK = 1 << 20
+
+
+def file_md5(path: str | os.PathLike) -> str:
+    """Hex md5 of a file's bytes."""
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image. ``path`` is an absolute path (or None for in-memory data);
+    ``name`` the file name relative to its dataset's image root (e.g. ``"a/b.jpg"``),
+    used by exporters to keep original names and extensions."""
+
+    path: str | None = None
+    size: tuple[int, int] | None = None
+    name: str | None = None
+    md5: str | None = None
+    data: Any = field(default=None, compare=False, repr=False)  # numpy array, if in memory
+
+    def __post_init__(self) -> None:
+        if self.size is not None:
+            h, w = (int(v) for v in self.size)
+            object.__setattr__(self, "size", (h, w))
+
+    @property
+    def has_file(self) -> bool:
+        return self.path is not None and os.path.isfile(self.path)
+
+    @property
+    def ext(self) -> str:
+        """Extension (with dot, lower case) from name or path; "" if unknown."""
+        src = self.name or self.path or ""
+        return os.path.splitext(src)[1].lower()
+
+    def header_size(self) -> tuple[int, int] | None:
+        """``(h, w)`` read from the file header without decoding pixels (None if unreadable)."""
+        if self.size is not None:
+            return self.size
+        if self.data is not None:
+            return (int(self.data.shape[0]), int(self.data.shape[1]))
+        if not self.has_file:
+            return None
+        import imagesize
+
+        try:
+            w, h = imagesize.get(self.path)
+        except Exception:
+            return None
+        if w is None or h is None or w <= 0 or h <= 0:
+            return None
+        return (int(h), int(w))
+
+    def load(self):
+        """Decode pixels (BGR/gray numpy array via OpenCV). Raises ``OSError`` if unreadable."""
+        if self.data is not None:
+            return self.data
+        if not self.path:
+            raise OSError("image has no file and no data")
+        import cv2
+        import numpy as np
+
+        buf = np.fromfile(self.path, dtype=np.uint8)
+        img = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        if img is None:
+            raise OSError(f"cannot decode image {self.path}")
+        return img
+
+    def checksum(self) -> str | None:
+        """md5 of the file bytes (``md5`` if already known)."""
+        if self.md5 is not None:
+            return self.md5
+        if self.has_file:
+            return file_md5(self.path)  # type: ignore[arg-type]
+        return None
+
+    def with_(self, **changes: Any) -> "Image":
+        return replace(self, **changes)
