@@ -90,5 +90,18 @@ class Dataset:
         """An in-memory copy (items decoded once)."""
         return Dataset(self.categories, list(self), self.subset_meta, media_root=self.media_root)
 
+    def transform(self, name: str, **params: Any) -> "Dataset":
+        """Apply the registered transform ``name`` (see dsrepo.model.transforms) with ``params``."""
+        from dsrepo.model.transforms import apply_transform
+
+        return apply_transform(self, name, **params)
+
+    def filter(self, expr: str, mode: str = "items", remove_empty: bool = False) -> "Dataset":
+        """Keep items (``mode="items"``), annotations (``"annotations"``) or both
+        (``"items+annotations"``) matching the XPath expression ``expr``."""
+        from dsrepo.model.filter import filter_dataset
+
+        return filter_dataset(self, expr, mode=mode, remove_empty=remove_empty)
+
     def __repr__(self) -> str:
         return f"Dataset(labels={len(self.categories.labels)}, items={self._len if self._len is not None else '?'})"
