@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from types import MappingProxyType
+from typing import Any, Mapping, Union
 
 import msgspec
 import orjson
 
 from dsrepo.errors import DatasetError
 from dsrepo.formats.coco.meta import NS, fp_bytes, only_ints, rle_json
-from dsrepo.formats.coco.parse import UNSET, CAnn, check_segmentation
+from dsrepo.formats.coco.parse import UNSET, CAnn, _loads_lenient, check_bbox, check_segmentation
 from dsrepo.formats.coco.tasks import CAPTIONS, LABELS, PANOPTIC, PERSON_KEYPOINTS
-from dsrepo.model.annotations import Bbox, Caption, Label, Mask, Points, Polygon
+from dsrepo.model.annotations import EMPTY, Bbox, Caption, Label, Mask, Points, Polygon, _frozen_map
 
-_POLY = msgspec.json.Decoder(list[list[float]])
+frozen = _frozen_map
+_CROWD = MappingProxyType({"is_crowd": True})
+_SET = object.__setattr__
+_new = object.__new__
+
+_POLY = msgspec.json.Decoder(list[tuple[float, ...]])
 _NUMS = msgspec.json.Decoder(list[Union[int, float]])
 _FLOATS = msgspec.json.Decoder(list[float])
 _ANY = msgspec.json.Decoder()
 FRESH_GROUP = 1 << 40
+_TAGGED = {t: MappingProxyType({"coco": {"task": t}}) for t in ("stuff", "person_keypoints", "panoptic")}
 
 _COMMON = ("id", "image_id", "score", "attributes")
 STD_KEYS = {
@@ -31,6 +38,52 @@ STD_KEYS = {
 _FIELDS = [f for f in CAnn.__struct_fields__ if f != "extra"]
 
 
+def _slot_setters() -> tuple | None:
+    """Slot setters of Polygon's fields in declaration order, or None if the model's
+    fields are not the ones :func:`fast_polygon` knows (it then validates normally)."""
+    import dataclasses
+
+    names = tuple(f.name for f in dataclasses.fields(Polygon))
+    if names != ("id", "group", "label", "z_order", "attributes", "meta", "points"):
+        return None
+    out = []
+    for n in names:
+        for cls in Polygon.__mro__:
+            d = cls.__dict__.get(n)
+            if d is not None and hasattr(d, "__set__"):
+                out.append(d.__set__)
+                break
+        else:
+            return None
+    return tuple(out)
+
+
+_PSET = _slot_setters()
+
+
+def fast_polygon(points: tuple, aid: int, group: int, label: int | None, attributes: Mapping,
+                 meta: Mapping) -> Polygon:
+    """``Polygon(points=points, ...)`` without re-validating coordinates.
+
+    Only for values the model would store unchanged: a tuple of finite floats of even
+    length without ``-0.0`` (JSON decoding guarantees finiteness; callers check the
+    rest), and ``attributes``/``meta`` already frozen. Falls back to the validating
+    constructor if the model's fields change; tests/formats/coco/test_fast_paths.py
+    checks both give equal objects."""
+    if _PSET is None:
+        return Polygon(points=points, id=aid, group=group, label=label, attributes=attributes, meta=meta)
+    p = _new(Polygon)
+    s_id, s_group, s_label, s_z, s_attrs, s_meta, s_points = _PSET
+    s_id(p, aid)
+    s_group(p, group)
+    s_label(p, label)
+    s_z(p, 0)
+    s_attrs(p, attributes)
+    s_meta(p, meta)
+    s_points(p, points)
+    return p
+
+
 def _err(ctx, i: int, a: CAnn, msg: str) -> DatasetError:
     where = f"annotation id {a.id}" if a.id is not UNSET else f"annotation #{i}"
     return DatasetError(msg, ctx.pf.path, where)
@@ -40,14 +93,20 @@ def _value(v: Any) -> Any:
     return _ANY.decode(v) if isinstance(v, msgspec.Raw) else v
 
 
+_NONSTD: dict[tuple, tuple[str, ...]] = {}
+
+
 def extras(a: Any, std: frozenset, fields=None) -> dict:
     """Keys of record ``a`` that are not standard for its task (unknown keys included)."""
+    key = (std, tuple(fields or ()))
+    names = _NONSTD.get(key)
+    if names is None:
+        names = _NONSTD[key] = tuple(f for f in (fields or _FIELDS) if f not in std)
     x = {}
-    for f in fields or _FIELDS:
-        if f not in std:
-            v = getattr(a, f)
-            if v is not UNSET:
-                x[f] = _value(v) if not isinstance(v, list) else [msgspec.to_builtins(s) for s in v]
+    for f in names:
+        v = getattr(a, f)
+        if v is not UNSET:
+            x[f] = _value(v) if not isinstance(v, list) else [msgspec.to_builtins(s) for s in v]
     if a.extra:
         x.update(a.extra)
     return x
@@ -99,22 +158,18 @@ def _finish_meta(m: dict, omit: list, x: dict) -> dict:
     return {NS: m} if m else {}
 
 
-def _shapes(ctx, i: int, a: CAnn, label, attrs: dict, aid: int, group: int, m: dict, tag: str | None):
-    """Polygon parts, a Mask, or nothing (no/empty segmentation); sets ``g`` and ``ints``."""
+def _seg_plan(ctx, i: int, a: CAnn, m: dict) -> tuple[str, Any]:
+    """Decode a segmentation: ``("rle", rle)``, ``("poly", parts)`` or ``("none", None)``;
+    sets ``g`` (and ``ints``) in ``m``."""
     raw = bytes(a.segmentation)
-    part_meta = {NS: {"task": tag}} if tag else {}
     if raw[:1] == b"{":
         d = _ANY.decode(raw)
         msg = check_segmentation(d)
         if msg:
             raise _err(ctx, i, a, msg)
-        try:
-            mask = Mask(rle={"size": d["size"], "counts": d["counts"]}, id=aid, group=group, label=label,
-                        attributes=attrs, meta=part_meta)
-        except ValueError as e:
-            raise _err(ctx, i, a, f"segmentation: {e}") from None
-        m["g"] = fp_bytes(rle_json(mask.rle["size"], mask.rle["counts"]))
-        return [mask]
+        counts = d["counts"]
+        m["g"] = fp_bytes(rle_json(d["size"], counts))
+        return "rle", {"size": d["size"], "counts": counts}
     try:
         parts = _POLY.decode(raw)
     except (msgspec.ValidationError, msgspec.DecodeError):
@@ -124,59 +179,125 @@ def _shapes(ctx, i: int, a: CAnn, label, attrs: dict, aid: int, group: int, m: d
             v = None
         raise _err(ctx, i, a, check_segmentation(v) or "invalid segmentation") from None
     if not parts:
-        return []
-    polys = []
+        return "none", None
     for k, p in enumerate(parts):
         if len(p) % 2:
             raise _err(ctx, i, a, f"segmentation polygon {k} has an odd number of coordinates ({len(p)})")
-        polys.append(Polygon(points=p, id=aid, group=group, label=label, attributes=attrs, meta=part_meta))
-    m["g"] = fp_bytes(orjson.dumps([p.points for p in polys]))
+    if b"-0" in raw:  # the model stores -0.0 as 0.0
+        parts = [tuple(v + 0.0 for v in p) for p in parts]
+    m["g"] = fp_bytes(orjson.dumps(parts))
     if only_ints(raw):
         m["ints"] = ["segmentation"]
-    return polys
+    return "poly", parts
+
+
+def _make_shapes(ctx, i: int, a: CAnn, plan: tuple[str, Any], label, attrs: Mapping, aid: int, group: int,
+                 lead_meta: Mapping, part_meta: Mapping) -> list:
+    kind, value = plan
+    if kind == "rle":
+        try:
+            return [Mask(rle=value, id=aid, group=group, label=label, attributes=attrs, meta=lead_meta)]
+        except ValueError as e:
+            raise _err(ctx, i, a, f"segmentation: {e}") from None
+    out = []
+    meta = lead_meta
+    for p in value:
+        out.append(fast_polygon(p, aid, group, label, attrs, meta))
+        meta = part_meta
+    return out
+
+
+def _bbox_values(ctx, i: int, a: CAnn) -> list:
+    """The record's bbox as given (ints stay ints); DatasetError if it is not a valid box."""
+    try:
+        v = _NUMS.decode(a.bbox)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        v = None
+    if v is None or len(v) != 4 or v[2] < 0 or v[3] < 0:
+        raise _err(ctx, i, a, check_bbox(v if v is not None else _loads_lenient(a.bbox)) or "invalid bbox")
+    return v
 
 
 def _bbox(ctx, i, a, label, attrs, aid, group, meta) -> Bbox:
-    x, y, w, h = _NUMS.decode(a.bbox)
+    x, y, w, h = _bbox_values(ctx, i, a)
     return Bbox(x=x, y=y, w=w, h=h, id=aid, group=group, label=label, attributes=attrs, meta=meta)
 
 
+_INST_NONSTD = ("keypoints", "num_keypoints", "caption", "file_name", "segments_info")
+
+
 def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
-    """An instances/stuff record: Polygon parts, a Mask, or a Bbox (no segmentation)."""
-    m: dict[str, Any] = {}
+    """An instances/stuff record: Polygon parts, a Mask, or a Bbox (no segmentation).
+
+    Written inline for speed: this runs for every object of a 118k-image file."""
+    m: dict[str, Any] = {"o": i} if not ctx.natural else {}
     omit: list[str] = []
-    if not ctx.natural:
-        m["o"] = i
     if tag:
         m["task"] = tag
-    aid, group = _ids(ctx, i, a)
-    label = _label(ctx, a, m, omit)
-    attrs = _attrs(a, m, omit)
-    x = extras(a, STD_KEYS["instances"])
+    aid = a.id
+    if aid is UNSET or i in ctx.dups:
+        aid, group = 0, FRESH_GROUP + i
+    else:
+        group = aid
+    cid = a.category_id
+    if cid is UNSET:
+        omit.append("category_id")
+        label = None
+    else:
+        label = ctx.label_map.get(cid)
+        if label is None:
+            m["cat"] = cid
+    ic = a.iscrowd
+    if a.attributes is UNSET and a.score is UNSET and ic is not UNSET and ic.__class__ is int and 0 <= ic <= 1:
+        attrs = _CROWD if ic else EMPTY
+    else:
+        attrs = frozen(_attrs(a, m, omit))
+    x = None
+    for f in _INST_NONSTD:
+        if getattr(a, f) is not UNSET:
+            x = extras(a, STD_KEYS["instances"])
+            break
+    if a.extra is not None:
+        x = extras(a, STD_KEYS["instances"])
     if a.area is not UNSET:
         m["area"] = a.area
     else:
         omit.append("area")
-    shapes = _shapes(ctx, i, a, label, attrs, aid, group, m, tag) if a.segmentation is not UNSET else []
-    if a.segmentation is UNSET:
+    seg = a.segmentation
+    plan = _seg_plan(ctx, i, a, m) if seg is not UNSET else ("none", None)
+    if seg is UNSET:
         omit.append("segmentation")
-    if shapes:
+    if plan[0] != "none":
         if a.bbox is not UNSET:
-            m["bbox"] = _NUMS.decode(a.bbox)
+            m["bbox"] = _bbox_values(ctx, i, a)
         else:
             omit.append("bbox")
-        meta = _finish_meta(m, omit, x)
-        shapes[0] = shapes[0].with_(meta=meta)
-        return shapes
+        if omit:
+            m["omit"] = omit
+        if x:
+            m["x"] = x
+        lead = MappingProxyType({NS: m})
+        part_meta = _TAGGED[tag] if tag else EMPTY
+        kind, value = plan
+        if kind == "rle":
+            try:
+                return [Mask(rle=value, id=aid, group=group, label=label, attributes=attrs, meta=lead)]
+            except ValueError as e:
+                raise _err(ctx, i, a, f"segmentation: {e}") from None
+        out = [fast_polygon(value[0], aid, group, label, attrs, lead)]
+        for p in value[1:]:
+            out.append(fast_polygon(p, aid, group, label, attrs, part_meta))
+        return out
     if a.bbox is UNSET:
         omit.append("bbox")
-        m["g"] = fp_bytes(orjson.dumps([0.0, 0.0, 0.0, 0.0]))
-        return [Bbox(id=aid, group=group, label=label, attributes=attrs, meta=_finish_meta(m, omit, x))]
-    box = _bbox(ctx, i, a, label, attrs, aid, group, None)
-    m["g"] = fp_bytes(orjson.dumps([box.x, box.y, box.w, box.h]))
-    if only_ints(bytes(a.bbox)):
-        m["ints"] = ["bbox"]
-    return [box.with_(meta=_finish_meta(m, omit, x))]
+        vals = [0.0, 0.0, 0.0, 0.0]
+    else:
+        vals = [float(v) + 0.0 for v in _bbox_values(ctx, i, a)]
+        if only_ints(bytes(a.bbox)):
+            m["ints"] = ["bbox"]
+    m["g"] = fp_bytes(orjson.dumps(vals))
+    return [Bbox(x=vals[0], y=vals[1], w=vals[2], h=vals[3], id=aid, group=group, label=label, attributes=attrs,
+                 meta=_finish_meta(m, omit, x or {}))]
 
 
 def keypoints_object(ctx, i: int, a: CAnn, shared_g: int | None) -> list:
@@ -229,9 +350,10 @@ def keypoints_object(ctx, i: int, a: CAnn, shared_g: int | None) -> list:
         m["sh"] = 1
         m["g"] = shared_g
     else:
-        out = _shapes(ctx, i, a, label, attrs, aid, group, m, PERSON_KEYPOINTS)
+        plan = _seg_plan(ctx, i, a, m)
         if "ints" in m:
             ints += m.pop("ints")
+        out = _make_shapes(ctx, i, a, plan, label, frozen(attrs), aid, group, frozen(tagged), frozen(tagged))
     if a.bbox is not UNSET:
         out.insert(0, _bbox(ctx, i, a, label, attrs, aid, group, tagged))
         if only_ints(bytes(a.bbox)):

@@ -9,7 +9,7 @@ import numpy as np
 
 from dsrepo.formats.coco import annconv
 from dsrepo.formats.coco.layout import ImageLocator
-from dsrepo.formats.coco.meta import NS, coco_meta, patch_of
+from dsrepo.formats.coco.meta import NS, patch_of
 from dsrepo.formats.coco.parse import UNSET, CImage, ParsedFile
 from dsrepo.formats.coco.tasks import (
     CAPTIONS, IMAGE_INFO, INSTANCES, LABELS, PANOPTIC, PERSON_KEYPOINTS, STUFF,
@@ -158,7 +158,7 @@ class SubsetBuilder:
                 if task == INSTANCES:
                     objs = annconv.instance_object(c, i, a, None)
                     if a.segmentation is not UNSET and i not in c.dups and not isinstance(objs[0], Bbox):
-                        inst_shapes[a.id] = (bytes(a.segmentation), coco_meta(objs[0].meta)["g"])
+                        inst_shapes[a.id] = (bytes(a.segmentation), objs[0].meta[NS]["g"])
                     anns += objs
                 elif task == STUFF:
                     anns += annconv.instance_object(c, i, a, STUFF)

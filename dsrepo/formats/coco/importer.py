@@ -53,17 +53,19 @@ def _check_references(pf: ParsedFile, label_map: Mapping[int, Any]) -> None:
                                        f"image id {a.image_id}: segment id {s.id}")
 
 
+_NO_ID = -(1 << 63)
+
+
 def _duplicate_ids(pf: ParsedFile) -> set[int]:
     """Indices of annotations whose id repeats an earlier one (or is missing)."""
-    seen: set[int] = set()
-    out = set()
-    for i, a in enumerate(pf.anns):
-        if a.id is UNSET:
-            out.add(i)
-        elif a.id in seen:
-            out.add(i)
-        else:
-            seen.add(a.id)
+    ids = np.array([_NO_ID if a.id is UNSET else a.id for a in pf.anns], dtype=np.int64)
+    if not ids.size:
+        return set()
+    out = set(np.flatnonzero(ids == _NO_ID).tolist())
+    order = np.argsort(ids, kind="stable")
+    srt = ids[order]
+    same = np.flatnonzero(srt[1:] == srt[:-1]) + 1
+    out.update(order[same].tolist())
     return out
 
 

@@ -32,6 +32,8 @@ Dataset.subset_meta[subset]["coco"]["files"][task]
 from __future__ import annotations
 
 import zlib
+from collections import abc
+from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Sequence
 
 import orjson
@@ -40,12 +42,17 @@ NS = "coco"
 BIG = 1 << 40  # sort key offset for records without a stored position
 
 
+_NONE: Mapping[str, Any] = MappingProxyType({})
+
+
 def coco_meta(meta: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """The ``"coco"`` part of a meta mapping (empty if absent or malformed)."""
     if not meta:
-        return {}
+        return _NONE
     m = meta.get(NS)
-    return m if isinstance(m, Mapping) else {}
+    if m.__class__ is dict:
+        return m
+    return m if isinstance(m, abc.Mapping) else _NONE
 
 
 def fp_bytes(data: bytes) -> int:

@@ -19,6 +19,7 @@ from dsrepo.formats.coco.meta import coco_meta, fp_bytes, intify, rle_json
 from dsrepo.model.annotations import AnnType, Annotation, Bbox, Ellipse, Mask, Points, Polygon
 
 SHAPES = (AnnType.bbox, AnnType.polygon, AnnType.mask, AnnType.ellipse)
+SHAPE_SET = frozenset(SHAPES)
 _ELLIPSE_POINTS = 32
 
 
@@ -56,13 +57,18 @@ def group_key(a: Annotation, index: int) -> tuple:
 
 def group_objects(anns: Sequence[tuple[int, Annotation]]) -> list[Obj]:
     """Objects from ``(index in item, annotation)`` pairs, in order of first appearance."""
-    objs: dict[tuple, Obj] = {}
+    objs: dict[Any, Obj] = {}
+    polygon = AnnType.polygon
     for i, a in anns:
-        k = group_key(a, i)
+        g = a.group
+        k = g if g else group_key(a, i)
         o = objs.get(k)
         if o is None:
             o = objs[k] = Obj(leader=a)
-        o.add(a)
+        if a.type is polygon:
+            o.polys.append(a)
+        else:
+            o.add(a)
     return list(objs.values())
 
 
@@ -239,12 +245,16 @@ def object_fields(obj: Obj, ctx: Ctx, size: tuple[int, int] | None, m: dict,
     return out
 
 
-def common_fields(leader: Annotation, m: dict, ctx: Ctx, cat_id: Any, crowd_key: bool = True) -> dict:
+def common_fields(leader: Annotation, m: Any, ctx: Ctx, cat_id: Any, crowd_key: bool = True) -> dict:
     """``category_id``, ``iscrowd``, ``score`` and ``attributes`` of a record."""
     out: dict[str, Any] = {}
     if cat_id is not None:
         out["category_id"] = cat_id
     attrs = leader.attributes
+    if not attrs and crowd_key and not m.get("ae"):
+        ic = m.get("ic")
+        out["iscrowd"] = ic if ic is not None and not ic else 0
+        return out
     if crowd_key:
         crowd = bool(attrs.get("is_crowd", False))
         ic = m.get("ic")

@@ -80,7 +80,7 @@ def panoptic_masks(ctx, i: int, a: CAnn, item_id: str, pan_meta: dict) -> list:
     listed = set()
     for s in segs:
         listed.add(s.id)
-        out.append(_segment_mask(ctx, s, ids == s.id))
+        out.append(_segment_mask(ctx, s, ids == s.id, where))
     present = np.unique(ids)
     stray = [int(v) for v in present if v and int(v) not in listed]
     if stray:
@@ -89,7 +89,7 @@ def panoptic_masks(ctx, i: int, a: CAnn, item_id: str, pan_meta: dict) -> list:
     return out
 
 
-def _segment_mask(ctx, s: CSeg, pixels: np.ndarray) -> Mask:
+def _segment_mask(ctx, s: CSeg, pixels: np.ndarray, where: str) -> Mask:
     m: dict[str, Any] = {"task": PANOPTIC}
     omit = []
     attrs: dict[str, Any] = {}
@@ -112,9 +112,13 @@ def _segment_mask(ctx, s: CSeg, pixels: np.ndarray) -> Mask:
     else:
         omit.append("area")
     if s.bbox is not UNSET:
-        import msgspec
+        from dsrepo.formats.coco.parse import _loads_lenient, check_bbox
 
-        m["bbox"] = msgspec.json.decode(bytes(s.bbox))
+        box = _loads_lenient(bytes(s.bbox))
+        msg = check_bbox(box)
+        if msg:
+            raise DatasetError(msg, ctx.pf.path, f"{where}: segment id {s.id}")
+        m["bbox"] = box
     else:
         omit.append("bbox")
     mask = Mask.from_array(pixels, id=s.id, group=s.id, label=label, attributes=attrs)

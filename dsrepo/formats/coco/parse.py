@@ -24,8 +24,6 @@ from dsrepo.errors import DatasetError
 from dsrepo.formats.common.files import safe_relpath
 
 _EXTRA = "__dsrepo_extra__"
-NonNeg = Annotated[float, Meta(ge=0)]
-_BOX = tuple[float, float, NonNeg, NonNeg]
 _BIG_KEYS = ("images", "annotations", "categories")
 
 
@@ -84,7 +82,6 @@ _IMAGES = msgspec.json.Decoder(list[CImage])
 _ANNS = msgspec.json.Decoder(list[CAnn])
 _RAWS = msgspec.json.Decoder(list[Raw])
 _ANY = msgspec.json.Decoder()
-_BOXES = msgspec.json.Decoder(list[_BOX])
 
 
 @dataclass(slots=True)
@@ -327,27 +324,6 @@ def _decode_top(path: Path, data: bytes) -> dict[str, Raw]:
     return top
 
 
-def _check_boxes(path: Path, anns: list[CAnn]) -> None:
-    """Validate every bbox in C-speed chunks; on failure find and describe the record."""
-    step = 50000
-    for start in range(0, len(anns), step):
-        chunk = anns[start:start + step]
-        raws = [bytes(a.bbox) for a in chunk if a.bbox is not UNSET]
-        if not raws:
-            continue
-        try:
-            _BOXES.decode(b"[" + b",".join(raws) + b"]")
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            for i, a in enumerate(chunk):
-                if a.bbox is not UNSET and (msg := check_bbox(_loads_lenient(a.bbox))):
-                    where = f"annotation id {a.id}" if a.id is not UNSET else f"annotation #{start + i}"
-                    raise _fail(path, msg, where) from None
-        for a in chunk:
-            for s in (a.segments_info or ()) if a.segments_info is not UNSET else ():
-                if s.bbox is not UNSET and (msg := check_bbox(_loads_lenient(s.bbox))):
-                    raise _fail(path, msg, f"image id {a.image_id}: segment id {s.id}")
-
-
 def _check_image_names(path: Path, images: list[CImage]) -> None:
     for i, im in enumerate(images):
         n = im.file_name
@@ -377,7 +353,6 @@ def parse_file(path: Path, task: str, subset: str) -> ParsedFile:
     except (msgspec.ValidationError, msgspec.DecodeError):
         images = _slow_list(path, top["images"], "images", _slow_image)
         anns = _slow_list(path, top.get("annotations"), "annotations", _slow_ann)
-    _check_boxes(path, anns)
     _check_image_names(path, images)
     categories = None
     if "categories" in top:

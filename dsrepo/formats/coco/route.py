@@ -12,6 +12,9 @@ Routing (see docs/formats/coco.md):
 from __future__ import annotations
 
 from typing import Any
+from zlib import crc32
+
+import orjson
 
 from dsrepo.formats.coco import objects as ob
 from dsrepo.formats.coco.meta import coco_meta
@@ -42,12 +45,16 @@ class ItemRouter:
         self.captions: list = []
         self.labels: list = []
         mode = subset.mode
-        untagged_target = self._untagged_target(tasks, mode)
+        untagged_target = getattr(subset, "untagged_target", False)
+        if untagged_target is False:
+            untagged_target = subset.untagged_target = self._untagged_target(tasks, mode)
         tracker = exp.tracker
+        shapes = ob.SHAPE_SET
         for i, a in enumerate(item.annotations):
             t = a.type
-            if t in ob.SHAPES:
-                tag = coco_meta(a.meta).get("task")
+            if t in shapes:
+                meta = a.meta
+                tag = coco_meta(meta).get("task") if meta else None
                 (self.untagged if tag is None else self.kp_tagged if tag == _KP else self.other_tagged).append((i, a))
                 if mode == "task":
                     target = untagged_target
@@ -121,11 +128,12 @@ class ItemRouter:
                 rec = ob.common_fields(a, m, self.exp.ctx, cid, crowd_key=False)
                 self._add(tf, k, a, m, ob.finish(rec, m, True))
 
-    def _add(self, tf: Any, k: int, leader: Any, m: dict, rec: dict) -> None:
+    def _add(self, tf: Any, k: int, leader: Any, m: Any, rec: dict) -> None:
         o = m.get("o")
-        pos = o if isinstance(o, int) and not isinstance(o, bool) else None
-        omit_id = not leader.id and "id" in (m.get("omit") or ())
-        tf.add_ann(k, int(leader.id or 0), pos, rec, omit_id)
+        pos = o if o.__class__ is int else None
+        aid = leader.id
+        omit_id = not aid and "id" in (m.get("omit") or ())
+        tf.add_ann(k, aid if aid.__class__ is int else 0, pos, rec, omit_id)
 
     def _objects(self, shapes: list) -> list:
         objs = ob.group_objects(shapes)
@@ -136,13 +144,28 @@ class ItemRouter:
         return objs
 
     def _emit_instances(self, shapes: list, tf: Any, k: int) -> None:
+        exp = self.exp
+        ctx = exp.ctx
+        used = tf.labels_used
+        fast_ok = ctx.mode != "mask"
         for obj in self._objects(shapes):
             lead = obj.leader
             m = coco_meta(lead.meta)
-            if lead.label is not None:
-                tf.labels_used.add(lead.label)
-            rec = ob.common_fields(lead, m, self.exp.ctx, self.exp.cat_id(lead.label, m))
-            fields = ob.object_fields(obj, self.exp.ctx, self.size, m)
+            label = lead.label
+            if label is not None:
+                used.add(label)
+            polys = obj.polys
+            if fast_ok and polys and not (obj.masks or obj.boxes or obj.ellipses) and "ints" not in m:
+                seg_json = orjson.dumps([p.points for p in polys])
+                if m.get("g") == crc32(seg_json) and "area" in m and "bbox" in m:
+                    rec = ob.common_fields(lead, m, ctx, exp.cat_id(label, m))
+                    rec["segmentation"] = orjson.Fragment(seg_json)
+                    rec["area"] = m["area"]
+                    rec["bbox"] = m["bbox"]
+                    self._add(tf, k, lead, m, ob.finish(rec, m, True) if ("x" in m or "omit" in m) else rec)
+                    continue
+            rec = ob.common_fields(lead, m, ctx, exp.cat_id(label, m))
+            fields = ob.object_fields(obj, ctx, self.size, m)
             same = fields.pop("_same")
             rec.update(fields)
             self._add(tf, k, lead, m, ob.finish(rec, m, same))

@@ -38,27 +38,33 @@ class Spool:
     def __len__(self) -> int:
         return len(self.off)
 
-    def read(self, order: np.ndarray) -> Iterator[bytes]:
-        """Records in ``order``, reading consecutive runs with one system call each."""
+    def read(self, order: np.ndarray) -> Iterator[tuple[int, bytes]]:
+        """``(record number, bytes)`` in ``order``, reading consecutive runs with one
+        system call each."""
         self.f.flush()
-        offs = np.frombuffer(self.off, dtype=np.int64) if len(self.off) else np.zeros(0, np.int64)
-        ends = np.append(offs[1:], self.size) if offs.size else offs
+        offs = self.off.tolist()
+        offs.append(self.size)
+        order_l = order.tolist()
         fd = os.open(self.path, os.O_RDONLY)
+        pread = os.pread
         try:
-            n = len(order)
+            n = len(order_l)
             i = 0
             while i < n:
+                r = order_l[i]
+                start = offs[r]
+                end = offs[r + 1]
                 j = i + 1
-                start = int(offs[order[i]])
-                end = int(ends[order[i]])
-                while j < n and order[j] == order[j - 1] + 1 and (end - start) < _CHUNK:
-                    end = int(ends[order[j]])
+                while j < n and order_l[j] == order_l[j - 1] + 1 and end - start < _CHUNK:
+                    end = offs[order_l[j] + 1]
                     j += 1
-                buf = os.pread(fd, end - start, start)
-                base = start
-                for k in range(i, j):
-                    r = order[k]
-                    yield buf[int(offs[r]) - base:int(ends[r]) - base]
+                buf = pread(fd, end - start, start)
+                if j == i + 1:
+                    yield r, buf
+                else:
+                    for k in range(i, j):
+                        r = order_l[k]
+                        yield r, buf[offs[r] - start:offs[r + 1] - start]
                 i = j
         finally:
             os.close(fd)
@@ -92,12 +98,7 @@ class TaskFile:
         self.ann_want = array("q")
         self.ann_omit_id = array("b")
         self.ann_pos = array("q")  # stored file position, -1 if none
-        self.ann_k1 = array("q")
-        self.ann_k2 = array("q")
         self.labels_used: set[int] = set()
-        self._last_o: int | None = None
-        self._last_item = -1
-        self._k2 = 0
 
     def add_image(self, item: int, key: int, rec: dict, image_id: Any = None) -> None:
         """An image record (without ``id``) of item number ``item``."""
@@ -110,24 +111,11 @@ class TaskFile:
 
     def add_ann(self, item: int, want_id: int, pos: int | None, rec: dict, omit_id: bool = False) -> None:
         """An annotation record (without ``id``/``image_id``); ``pos`` its stored position."""
-        if item != self._last_item:
-            self._last_item = item
-            self._last_o = None
-            self._k2 = 0
-        self._k2 += 1
-        self.anns.add(_rest(rec))
+        self.anns.add(orjson.dumps(rec))
         self.ann_item.append(item)
         self.ann_want.append(want_id)
-        self.ann_omit_id.append(1 if omit_id else 0)
-        if pos is not None:
-            self._last_o = pos
-            self.ann_pos.append(pos)
-            self.ann_k1.append(pos)
-            self.ann_k2.append(0)
-        else:
-            self.ann_pos.append(-1)
-            self.ann_k1.append(self._last_o if self._last_o is not None else BIG + len(self.ann_item))
-            self.ann_k2.append(self._k2)
+        self.ann_omit_id.append(omit_id)
+        self.ann_pos.append(-1 if pos is None else pos)
 
     @property
     def n_anns(self) -> int:
@@ -138,42 +126,47 @@ class TaskFile:
         return np.argsort(keys, kind="stable")
 
     def _ann_order(self, item_rank: dict[int, int]) -> np.ndarray:
+        """Final annotation order.
+
+        Position mode (some records carry their file position): positioned records by
+        position; a record without one follows the last positioned record of the same
+        item before it (or goes to the end). Otherwise: grouped by image, in image order."""
         n = self.n_anns
         if not n:
             return np.zeros(0, np.int64)
         pos = np.frombuffer(self.ann_pos, dtype=np.int64)
-        seq = np.arange(n)
-        if (pos >= 0).any():
-            k1 = np.frombuffer(self.ann_k1, dtype=np.int64)
-            k2 = np.frombuffer(self.ann_k2, dtype=np.int64)
-            return np.lexsort((seq, k2, k1))
         items = np.frombuffer(self.ann_item, dtype=np.int64)
-        rank = np.fromiter((item_rank[int(i)] for i in items), dtype=np.int64, count=n)
+        seq = np.arange(n)
+        has = pos >= 0
+        if has.any():
+            last = np.maximum.accumulate(np.where(has, seq, -1))
+            ok = (last >= 0) & (items[np.maximum(last, 0)] == items)
+            k1 = np.where(has, pos, np.where(ok, pos[np.maximum(last, 0)], BIG + seq))
+            k2 = (~has).astype(np.int64)
+            return np.lexsort((seq, k2, k1))
+        rank = np.fromiter((item_rank[i] for i in items.tolist()), dtype=np.int64, count=n)
         return np.lexsort((seq, rank))
 
     def _ann_ids(self, order: np.ndarray, reindex: bool) -> tuple[np.ndarray, int]:
+        """Annotation ids by record: kept unless zero or already used earlier in the
+        final order (those get ``max + 1, + 2, ...``); ``1..n`` with ``reindex``."""
         n = self.n_anns
-        want = np.frombuffer(self.ann_want, dtype=np.int64) if n else np.zeros(0, np.int64)
         ids = np.zeros(n, dtype=np.int64)
+        if not n:
+            return ids, 0
         if reindex:
             ids[order] = np.arange(1, n + 1)
             return ids, 0
-        used: set[int] = set()
-        pending = []
-        dups = 0
-        for r in order.tolist():
-            w = int(want[r])
-            if w and w not in used:
-                used.add(w)
-                ids[r] = w
-            else:
-                if w:
-                    dups += 1
-                pending.append(r)
-        nxt = max(used, default=0) + 1
-        for r in pending:
-            ids[r] = nxt
-            nxt += 1
+        want = np.frombuffer(self.ann_want, dtype=np.int64)[order]
+        _, first = np.unique(want, return_index=True)
+        keep = np.zeros(n, dtype=bool)
+        keep[first] = True
+        keep &= want != 0
+        dups = int(((~keep) & (want != 0)).sum())
+        ids[order[keep]] = want[keep]
+        pending = order[~keep]
+        start = int(want[keep].max()) + 1 if keep.any() else 1
+        ids[pending] = np.arange(start, start + pending.size)
         return ids, dups
 
     def write(self, path: str, keys: list[str], top: dict, categories: list[dict] | None,
@@ -187,7 +180,9 @@ class TaskFile:
             item = int(img_items[k])
             rank[item] = r
             ids_of[item] = self.img_id.get(item, image_ids(item))
-        id_bytes = {k: orjson.dumps(v) for k, v in ids_of.items()}
+        # (b"%d" for ints: orjson.dumps results keep a 4 KiB buffer each)
+        id_bytes = {k: b"%d" % v if v.__class__ is int else bytes(bytearray(orjson.dumps(v)))
+                    for k, v in ids_of.items()}
         ann_order = self._ann_order(rank)
         ann_ids, dups = self._ann_ids(ann_order, reindex) if self.with_ann_ids else (None, 0)
         ann_items = np.frombuffer(self.ann_item, dtype=np.int64) if self.n_anns else np.zeros(0, np.int64)
@@ -199,8 +194,9 @@ class TaskFile:
                     out.write(b",")
                 out.write(orjson.dumps(key) + b":")
                 if key == "images":
-                    self._write_list(out, (_join(b'{"id":' + id_bytes[int(img_items[k])], rec)
-                                           for k, rec in zip(img_order.tolist(), self.images.read(img_order))))
+                    items_l = img_items.tolist()
+                    self._write_list(out, (_join(b'{"id":' + id_bytes[items_l[k]], rec)
+                                           for k, rec in self.images.read(img_order)))
                 elif key == "annotations":
                     self._write_list(out, self._ann_records(ann_order, ann_ids, ann_items,
                                                             omit if not reindex else None, id_bytes))
@@ -212,14 +208,16 @@ class TaskFile:
         return dups
 
     def _ann_records(self, order, ids, items, omit, id_bytes) -> Iterator[bytes]:
-        order_l = order.tolist()
-        for r, rec in zip(order_l, self.anns.read(order)):
-            img = id_bytes[int(items[r])]
-            if ids is None or (omit is not None and omit[r]):
+        items_l = items.tolist()
+        ids_l = ids.tolist() if ids is not None else None
+        omit_l = omit.tolist() if omit is not None else None
+        for r, rec in self.anns.read(order):
+            img = id_bytes[items_l[r]]
+            if ids_l is None or (omit_l is not None and omit_l[r]):
                 head = b'{"image_id":' + img
             else:
-                head = b'{"id":' + str(int(ids[r])).encode() + b',"image_id":' + img
-            yield _join(head, rec)
+                head = b'{"id":%d,"image_id":%b' % (ids_l[r], img)
+            yield head + (b"," + rec[1:] if len(rec) > 2 else b"}")
 
     @staticmethod
     def _write_list(out, records: Iterator[bytes]) -> None:
@@ -228,16 +226,20 @@ class TaskFile:
         size = 0
         first = True
         for rec in records:
-            if not first:
-                buf.append(b",")
-            first = False
             buf.append(rec)
             size += len(rec)
             if size > _CHUNK:
-                out.write(b"".join(buf))
+                if not first:
+                    out.write(b",")
+                out.write(b",".join(buf))
+                first = False
                 buf = []
                 size = 0
-        out.write(b"".join(buf) + b"]")
+        if buf:
+            if not first:
+                out.write(b",")
+            out.write(b",".join(buf))
+        out.write(b"]")
 
     def close(self) -> None:
         self.images.close()
