@@ -9,7 +9,7 @@ import msgspec
 import orjson
 
 from dsrepo.errors import DatasetError
-from dsrepo.formats.coco.meta import NS, fp_bytes, only_ints, rle_json
+from dsrepo.formats.coco.meta import NS, fp_bytes, int_spec, rle_json
 from dsrepo.formats.coco.parse import UNSET, CAnn, _loads_lenient, check_bbox, check_segmentation
 from dsrepo.formats.coco.tasks import CAPTIONS, LABELS, PANOPTIC, PERSON_KEYPOINTS
 from dsrepo.model.annotations import EMPTY, Bbox, Caption, Label, Mask, Points, Polygon, _frozen_map
@@ -144,7 +144,9 @@ def _attrs(a: Any, m: dict, omit: list) -> dict:
     return attrs
 
 
-def _ids(ctx, i: int, a: CAnn) -> tuple[int, int]:
+def _ids(ctx, i: int, a: CAnn, omit: list) -> tuple[int, int]:
+    if a.id is UNSET:
+        omit.append("id")
     if a.id is UNSET or i in ctx.dups:
         return 0, FRESH_GROUP + i
     return a.id, a.id
@@ -186,8 +188,9 @@ def _seg_plan(ctx, i: int, a: CAnn, m: dict) -> tuple[str, Any]:
     if b"-0" in raw:  # the model stores -0.0 as 0.0
         parts = [tuple(v + 0.0 for v in p) for p in parts]
     m["g"] = fp_bytes(orjson.dumps(parts))
-    if only_ints(raw):
-        m["ints"] = ["segmentation"]
+    spec = int_spec(raw)
+    if spec is not None:
+        m["ints"] = {"segmentation": spec}
     return "poly", parts
 
 
@@ -201,7 +204,7 @@ def _make_shapes(ctx, i: int, a: CAnn, plan: tuple[str, Any], label, attrs: Mapp
             raise _err(ctx, i, a, f"segmentation: {e}") from None
     out = []
     meta = lead_meta
-    for p in value:
+    for p in value or ():
         out.append(fast_polygon(p, aid, group, label, attrs, meta))
         meta = part_meta
     return out
@@ -236,6 +239,8 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
         m["task"] = tag
     aid = a.id
     if aid is UNSET or i in ctx.dups:
+        if aid is UNSET:
+            omit.append("id")
         aid, group = 0, FRESH_GROUP + i
     else:
         group = aid
@@ -293,8 +298,9 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
         vals = [0.0, 0.0, 0.0, 0.0]
     else:
         vals = [float(v) + 0.0 for v in _bbox_values(ctx, i, a)]
-        if only_ints(bytes(a.bbox)):
-            m["ints"] = ["bbox"]
+        spec = int_spec(bytes(a.bbox))
+        if spec is not None:
+            m["ints"] = {"bbox": spec}
     m["g"] = fp_bytes(orjson.dumps(vals))
     return [Bbox(x=vals[0], y=vals[1], w=vals[2], h=vals[3], id=aid, group=group, label=label, attributes=attrs,
                  meta=_finish_meta(m, omit, x or {}))]
@@ -306,10 +312,10 @@ def keypoints_object(ctx, i: int, a: CAnn, shared_g: int | None) -> list:
     record's geometry fingerprint)."""
     m: dict[str, Any] = {}
     omit: list[str] = []
-    ints: list[str] = []
+    ints: dict[str, Any] = {}
     if not ctx.natural:
         m["o"] = i
-    aid, group = _ids(ctx, i, a)
+    aid, group = _ids(ctx, i, a, omit)
     label = _label(ctx, a, m, omit)
     attrs = _attrs(a, m, omit)
     x = extras(a, STD_KEYS[PERSON_KEYPOINTS])
@@ -336,8 +342,9 @@ def keypoints_object(ctx, i: int, a: CAnn, shared_g: int | None) -> list:
                 raise _err(ctx, i, a, f"keypoint visibility must be 0, 1 or 2, got {v:g}")
             vis.append(int(v))
         pts = [c for xy in zip(kp[0::3], kp[1::3]) for c in xy]
-        if only_ints(raw):
-            ints.append("keypoints")
+        spec = int_spec(raw)
+        if spec is not None:
+            ints["keypoints"] = spec
     n_vis = sum(1 for v in vis if v)
     if a.num_keypoints is UNSET:
         omit.append("num_keypoints")
@@ -352,12 +359,13 @@ def keypoints_object(ctx, i: int, a: CAnn, shared_g: int | None) -> list:
     else:
         plan = _seg_plan(ctx, i, a, m)
         if "ints" in m:
-            ints += m.pop("ints")
+            ints.update(m.pop("ints"))
         out = _make_shapes(ctx, i, a, plan, label, frozen(attrs), aid, group, frozen(tagged), frozen(tagged))
     if a.bbox is not UNSET:
         out.insert(0, _bbox(ctx, i, a, label, attrs, aid, group, tagged))
-        if only_ints(bytes(a.bbox)):
-            ints.append("bbox")
+        spec = int_spec(bytes(a.bbox))
+        if spec is not None:
+            ints["bbox"] = spec
         if "g" not in m:
             b = out[0]
             m["g"] = fp_bytes(orjson.dumps([b.x, b.y, b.w, b.h]))
@@ -376,7 +384,7 @@ def caption(ctx, i: int, a: CAnn) -> list:
     omit: list[str] = []
     if not ctx.natural:
         m["o"] = i
-    aid, group = _ids(ctx, i, a)
+    aid, group = _ids(ctx, i, a, omit)
     attrs = _attrs_plain(a, m)
     if a.caption is UNSET:
         omit.append("caption")
@@ -402,7 +410,7 @@ def label(ctx, i: int, a: CAnn) -> list:
     omit: list[str] = []
     if not ctx.natural:
         m["o"] = i
-    aid, _group = _ids(ctx, i, a)
+    aid, _group = _ids(ctx, i, a, omit)
     lab = _label(ctx, a, m, omit)
     attrs = _attrs_plain(a, m)
     x = extras(a, STD_KEYS[LABELS])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
+import msgspec
 import numpy as np
 
 from dsrepo.formats.coco import annconv
@@ -19,6 +20,7 @@ from dsrepo.model.item import Item
 from dsrepo.model.media import Image
 from dsrepo.progress import Progress
 
+_ANY = msgspec.json.Decoder()
 _IMG_FIELDS = [f for f in CImage.__struct_fields__ if f != "extra"]
 _IMG_STD = ("id", "file_name", "width", "height")
 _IMG_X = ("license", "coco_url", "flickr_url", "date_captured")
@@ -53,6 +55,16 @@ def image_record(im: CImage) -> dict:
     if im.extra:
         d.update(im.extra)
     return d
+
+
+def _same_json(a: bytes, b: bytes) -> bool:
+    """Same JSON value (byte equality first; values when formatting differs)."""
+    if a == b:
+        return True
+    try:
+        return _ANY.decode(a) == _ANY.decode(b)
+    except msgspec.DecodeError:
+        return False
 
 
 class SubsetBuilder:
@@ -166,7 +178,7 @@ class SubsetBuilder:
                     shared = None
                     if a.id is not UNSET and a.segmentation is not UNSET and i not in c.dups:
                         s = inst_shapes.get(a.id)
-                        if s is not None and s[0] == bytes(a.segmentation):
+                        if s is not None and _same_json(s[0], bytes(a.segmentation)):
                             shared = s[1]
                     anns += annconv.keypoints_object(c, i, a, shared)
                 elif task == CAPTIONS:

@@ -31,6 +31,7 @@ Dataset.subset_meta[subset]["coco"]["files"][task]
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections import abc
 from types import MappingProxyType
@@ -77,14 +78,46 @@ def bbox_json(bbox: Sequence[float]) -> bytes:
     return orjson.dumps([float(v) for v in bbox])
 
 
-def intify(values: Sequence[float]) -> list:
-    """Integral floats as ints (for fields that were written with integers)."""
-    return [int(v) if v.is_integer() else v for v in values]
-
-
 def only_ints(raw: bytes) -> bool:
     """True if a JSON number array's text has no fraction or exponent."""
     return b"." not in raw and b"e" not in raw and b"E" not in raw
+
+
+_INT_TOKEN = re.compile(rb"(?:^|[\[,])\s*-?\d+\s*(?=[,\]])")
+
+
+def _flat(v: Any) -> Iterable[Any]:
+    for x in v:
+        if isinstance(x, list):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def int_spec(raw: bytes) -> Any:
+    """How a (nested) JSON number array wrote integers: 1 = all of them, a hex bit mask
+    of the positions (flattened) written as integers when mixed, None = none."""
+    if only_ints(raw):
+        return 1
+    if not _INT_TOKEN.search(raw):
+        return None
+    mask = 0
+    for i, v in enumerate(_flat(orjson.loads(raw))):
+        if v.__class__ is int:
+            mask |= 1 << i
+    return format(mask, "x") if mask else None
+
+
+def apply_int_spec(values: Sequence[float], spec: Any, start: int = 0) -> list:
+    """``values`` (a flattened slice starting at ``start``) with integral numbers written
+    as ints where ``spec`` (see :func:`int_spec`) says the source had integers."""
+    if spec == 1:
+        return [int(v) if v.__class__ is float and v.is_integer() else v for v in values]
+    if isinstance(spec, str):
+        mask = int(spec, 16) >> start
+        return [int(v) if (mask >> i) & 1 and v.__class__ is float and v.is_integer() else v
+                for i, v in enumerate(values)]
+    return list(values)
 
 
 def patch_of(want: Mapping[str, Any], have: Mapping[str, Any]) -> tuple[dict, list]:

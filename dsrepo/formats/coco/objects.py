@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import orjson
 
-from dsrepo.formats.coco.meta import coco_meta, fp_bytes, intify, rle_json
+from dsrepo.formats.coco.meta import apply_int_spec, coco_meta, fp_bytes, rle_json
 from dsrepo.model.annotations import AnnType, Annotation, Bbox, Ellipse, Mask, Points, Polygon
 
 SHAPES = (AnnType.bbox, AnnType.polygon, AnnType.mask, AnnType.ellipse)
@@ -84,6 +84,8 @@ def ellipse_polygon(e: Ellipse) -> list[float]:
 
 
 def _union(boxes: Sequence[tuple[float, float, float, float]]) -> list[float]:
+    if len(boxes) == 1:
+        return list(boxes[0])
     x0 = min(b[0] for b in boxes)
     y0 = min(b[1] for b in boxes)
     x1 = max(b[0] + b[2] for b in boxes)
@@ -221,17 +223,21 @@ def object_fields(obj: Obj, ctx: Ctx, size: tuple[int, int] | None, m: dict,
         bbox = _union(boxes) if boxes else (box_override or [0.0, 0.0, 0.0, 0.0])
         same = g is not None and g == fp_bytes(orjson.dumps([float(v) for v in bbox]))
         out: dict[str, Any] = {"segmentation": orjson.Fragment(b"[]")}
-        out["bbox"] = intify(bbox) if "bbox" in ints and same else bbox
+        out["bbox"] = apply_int_spec(bbox, ints["bbox"]) if "bbox" in ints and same else bbox
         out["area"] = m["area"] if same and "area" in m else bbox[2] * bbox[3]
         out["_same"] = same
         return out
     same = g is not None and g == fp_bytes(seg_json if kind == "rle" else orjson.dumps(seg))
     if same and "segmentation" in ints and kind == "poly":
-        seg_json = orjson.dumps([intify(p) for p in seg])
+        spec, start, parts = ints["segmentation"], 0, []
+        for p in seg:
+            parts.append(apply_int_spec(p, spec, start))
+            start += len(p)
+        seg_json = orjson.dumps(parts)
     out = {"segmentation": orjson.Fragment(seg_json)}
     if obj.boxes:
         bbox = _union([b.get_bbox() for b in obj.boxes])
-        out["bbox"] = intify(bbox) if "bbox" in ints and same else bbox
+        out["bbox"] = apply_int_spec(bbox, ints["bbox"]) if "bbox" in ints and same else bbox
     elif same and "bbox" in m:
         out["bbox"] = m["bbox"]
     else:
@@ -270,15 +276,14 @@ def common_fields(leader: Annotation, m: Any, ctx: Ctx, cat_id: Any, crowd_key: 
 
 def keypoint_fields(p: Points, m: dict) -> dict:
     """``keypoints`` and ``num_keypoints`` of a Points annotation."""
-    ints = "keypoints" in (m.get("ints") or ())
+    spec = (m.get("ints") or {}).get("keypoints")
     kp: list[Any] = []
     pts = p.points
     for i, v in enumerate(p.visibility):
-        x, y = pts[2 * i], pts[2 * i + 1]
-        if ints:
-            x = int(x) if x.is_integer() else x
-            y = int(y) if y.is_integer() else y
-        kp += [x, y, v]
+        kp += [pts[2 * i], pts[2 * i + 1], v]
+    if spec is not None:
+        kp = apply_int_spec(kp, spec)
+    kp[2::3] = p.visibility
     n = sum(1 for v in p.visibility if v)
     nk = m.get("nk")
     keep = isinstance(nk, list) and len(nk) == 2 and nk[1] == n

@@ -17,6 +17,7 @@ import orjson
 from dsrepo.formats.coco.meta import BIG
 
 _CHUNK = 1 << 20
+_SORT = orjson.OPT_SORT_KEYS  # records are written with sorted keys: same bytes whatever dict order
 
 
 class Spool:
@@ -75,7 +76,7 @@ class Spool:
 
 
 def _rest(rec: dict) -> bytes:
-    return orjson.dumps(rec)
+    return orjson.dumps(rec, option=_SORT)
 
 
 def _join(head: bytes, rest: bytes) -> bytes:
@@ -111,7 +112,7 @@ class TaskFile:
 
     def add_ann(self, item: int, want_id: int, pos: int | None, rec: dict, omit_id: bool = False) -> None:
         """An annotation record (without ``id``/``image_id``); ``pos`` its stored position."""
-        self.anns.add(orjson.dumps(rec))
+        self.anns.add(orjson.dumps(rec, option=_SORT))
         self.ann_item.append(item)
         self.ann_want.append(want_id)
         self.ann_omit_id.append(omit_id)
@@ -201,9 +202,9 @@ class TaskFile:
                     self._write_list(out, self._ann_records(ann_order, ann_ids, ann_items,
                                                             omit if not reindex else None, id_bytes))
                 elif key == "categories":
-                    out.write(orjson.dumps(categories or []))
+                    out.write(orjson.dumps(categories or [], option=_SORT))
                 else:
-                    out.write(orjson.dumps(top.get(key)))
+                    out.write(orjson.dumps(top.get(key), option=_SORT))
             out.write(b"}")
         return dups
 
