@@ -103,6 +103,20 @@ def _fail(path: Path, message: str, where: str | None = None) -> DatasetError:
     return DatasetError(message, path, where)
 
 
+def _nonfinite(v: Any, where: str) -> str | None:
+    if isinstance(v, float) and not math.isfinite(v):
+        return where
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if (w := _nonfinite(x, f"{where}.{k}")):
+                return w
+    elif isinstance(v, list):
+        for i, x in enumerate(v):
+            if (w := _nonfinite(x, f"{where}[{i}]")):
+                return w
+    return None
+
+
 def _json_error(path: Path, data: bytes) -> DatasetError:
     """Describe why ``data`` is not valid JSON (slow: only on the error path)."""
     try:
@@ -110,11 +124,20 @@ def _json_error(path: Path, data: bytes) -> DatasetError:
     except UnicodeDecodeError as e:
         return _fail(path, f"not UTF-8 text (byte {e.start})")
     try:
-        json.loads(text)
+        doc = json.loads(text)
     except json.JSONDecodeError as e:
         return _fail(path, f"invalid JSON: {e.msg} (line {e.lineno}, column {e.colno})")
     except RecursionError:
         return _fail(path, "invalid JSON: nested too deeply")
+    # Valid for Python's json: NaN/Infinity, which JSON does not allow. Name the record.
+    if isinstance(doc, dict):
+        for i, d in enumerate(doc.get("images") or []):
+            _slow_image(path, d, i)
+        for i, d in enumerate(doc.get("annotations") or []):
+            _slow_ann(path, d, i)
+    where = _nonfinite(doc, "$")
+    if where:
+        return _fail(path, f"NaN or Infinity is not valid JSON (at {where})")
     return _fail(path, "invalid JSON")
 
 
