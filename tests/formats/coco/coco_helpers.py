@@ -48,6 +48,8 @@ def assert_same_files(src_dir: Path, dst_dir: Path, names: list[str] | None = No
         b = json.loads((dst_dir / n).read_text(encoding="utf-8"))
         d = strict_diff(a, b)
         assert d is None, f"{n}: {d}"
+        if n.startswith("panoptic_"):
+            continue  # panoptic files have no annotation ids: pycocotools cannot index them
         ca, cb = COCO(str(src_dir / n)), COCO(str(dst_dir / n))
         assert ca.dataset == cb.dataset
         assert ca.anns == cb.anns and ca.imgs == cb.imgs and ca.cats == cb.cats
