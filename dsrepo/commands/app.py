@@ -28,9 +28,13 @@ def _root(quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress b
 
 
 def _register() -> None:
-    from dsrepo.commands import convert, detect, formats
+    from dsrepo.commands import (
+        add, branch, checkout, commit, convert, create, detect, formats, fsck, gc, info, log, pin, remove, status,
+        update,
+    )
 
-    for module in (convert, detect, formats):
+    for module in (convert, detect, formats, create, add, update, remove, status, commit, log, info, checkout,
+                   branch, fsck, gc, pin):
         module.register(app)
 
 

@@ -1,0 +1,80 @@
+"""``dsrepo status``: what changed since the last commit, per source, in items."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from dsrepo.commands import _project, _ui
+
+
+def _flags(c: Any) -> list[str]:
+    out = []
+    if c.categories:
+        out.append("categories changed")
+    if c.subset_meta:
+        out.append("subset metadata changed")
+    if c.files:
+        out.append(f"{c.files} non-annotation files changed")
+    if c.reordered:
+        out.append("item order changed")
+    if c.format or c.options:
+        out.append("format or options changed")
+    return out
+
+
+def _key(k: tuple[str, str]) -> str:
+    return f"{k[0]}/{k[1]}"
+
+
+def _as_dict(st: Any, items: bool) -> dict:
+    sources = []
+    for s in st.sources:
+        c = s.change
+        d: dict[str, Any] = {"name": s.name, "state": s.state, **c.counts(), "categories_changed": c.categories,
+                             "subset_meta_changed": c.subset_meta, "files_changed": c.files,
+                             "reordered": c.reordered, "format_or_options_changed": c.format or c.options,
+                             "record": s.record, "base": s.base, "skipped_symlinks": list(s.skipped)}
+        if items:
+            d["items"] = {k: [_key(x) for x in getattr(c, k)] for k in ("added", "removed", "modified")}
+        sources.append(d)
+    return {"branch": st.branch, "head": st.head, "clean": st.clean, "sources": sources}
+
+
+def status(
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="List the changed items."),
+    rescan: bool = typer.Option(False, "--rescan", help="Re-read every file instead of trusting the stat cache."),
+    project: Optional[Path] = _project.PROJECT,
+    as_json: bool = _project.JSON,
+) -> None:
+    """Show, per source, the items added, removed and modified since HEAD."""
+    repo = _project.open_repo(project)
+    st = repo.status(rescan, _ui.progress())
+    if as_json:
+        _ui.print_json(_as_dict(st, True))
+        return
+    where = f"On branch {st.branch}" if st.branch else "HEAD detached"
+    _ui.echo(f"{where} ({_project.short(st.head)})" if st.head else f"{where} (no commits yet)")
+    for s in st.sources:
+        c = s.change
+        counts = ", ".join(f"{n} {k}" for k, n in c.counts().items() if n)
+        detail = "; ".join(([counts] if counts else []) + _flags(c)) if s.state != "clean" else ""
+        if s.state == "missing":
+            detail = "working copy folder is missing"
+        _ui.echo(f"  {s.name}: {s.state}" + (f": {detail}" if detail else ""))
+        if s.skipped:
+            _ui.echo(f"    {len(s.skipped)} symlinks leading outside the source were not followed")
+        if verbose:
+            for mark, keys in (("A", c.added), ("D", c.removed), ("M", c.modified)):
+                for k in keys:
+                    _ui.echo(f"    {mark} {_key(k)}")
+    if not st.sources:
+        _ui.echo("no sources (use `dsrepo add PATH`)")
+    elif st.clean:
+        _ui.echo("nothing to commit, working copies match HEAD")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(status)

@@ -1,0 +1,45 @@
+"""Project configuration: ``.dsrepo/config.json`` (store version and link mode)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from dsrepo.errors import RepoError
+from dsrepo.formats.common.files import atomic_write_bytes
+from dsrepo.repo.layout import STORE_VERSION, Layout
+from dsrepo.repo.mediastore import LINK_MODES
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """``link``: how working copies are made from stored media (auto = reflink, else copy;
+    copy; hardlink = opt-in, read-only files shared with the store)."""
+
+    version: int = STORE_VERSION
+    link: str = "auto"
+
+
+def load_config(layout: Layout) -> Config:
+    """The project's configuration (RepoError if missing, damaged or too new)."""
+    try:
+        d = orjson.loads(layout.config.read_bytes())
+    except FileNotFoundError:
+        raise RepoError(f"{layout.dot}: config.json is missing; not a valid dsrepo repository") from None
+    except orjson.JSONDecodeError:
+        raise RepoError(f"{layout.config}: damaged (not JSON)") from None
+    version = int(d.get("version", 0))
+    if version != STORE_VERSION:
+        raise RepoError(f"{layout.dot}: store version {version} is not supported by this dsrepo "
+                        f"(supports {STORE_VERSION})")
+    link = d.get("link", "auto")
+    if link not in LINK_MODES:
+        raise RepoError(f"{layout.config}: unknown link mode {link!r} (known: {', '.join(LINK_MODES)})")
+    return Config(version, link)
+
+
+def save_config(layout: Layout, config: Config) -> None:
+    """Write the configuration atomically."""
+    atomic_write_bytes(layout.config, orjson.dumps({"version": config.version, "link": config.link},
+                                                   option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))

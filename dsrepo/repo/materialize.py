@@ -1,0 +1,155 @@
+"""Writing a source's working copy from a stored record.
+
+Media and extra files are placed from the media store (reflink or copy, byte
+identical); annotation files are written by the source format's exporter from the
+stored items (same export options as recorded). Only files whose content differs
+are written; files of the previous content that the new one does not have are
+deleted. Paths from stored lists are validated so nothing is written outside the
+source folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Collection, Mapping
+
+from dsrepo.errors import CorruptObjectError, DatasetError, RepoError
+from dsrepo.formats.common.files import safe_relpath
+from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.access import file_entries, load_record, record_dataset
+from dsrepo.repo.records import SourceRecord
+
+if TYPE_CHECKING:
+    from dsrepo.repo.repo import Repo
+
+_ANNOTATION_FIELDS = ("format", "items", "categories", "subset_meta", "export_options")
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Result of materializing: the exporter's files and the md5 of every file dsrepo owns."""
+
+    generated: tuple[str, ...]
+    md5: Mapping[str, str]
+    wrote: int
+    deleted: int
+
+
+def checked_rel(rel: str, source: str) -> str:
+    try:
+        safe = safe_relpath(rel, None, f"source {source}")
+    except DatasetError as e:
+        raise CorruptObjectError(f"stored path of source {source!r} is unsafe: {e}") from None
+    if safe != rel:
+        raise CorruptObjectError(f"stored path {rel!r} of source {source!r} is not normalised")
+    return rel
+
+
+def safe_target(dest: Path, rel: str) -> Path:
+    """``dest/rel``, refusing when a folder on the way is a symlink leaving ``dest``."""
+    target = dest / rel
+    real_dest = os.path.realpath(dest)
+    parent = os.path.realpath(target.parent)
+    if parent != real_dest and not parent.startswith(real_dest + os.sep):
+        raise RepoError(f"{target}: a folder on its path is a symlink leading outside {dest}; not writing")
+    if target.is_dir() and not target.is_symlink():
+        raise RepoError(f"{target}: is a folder, expected a file; move it away and retry")
+    return target
+
+
+def _same_annotations(a: SourceRecord | None, b: SourceRecord) -> bool:
+    return a is not None and all(getattr(a, f) == getattr(b, f) for f in _ANNOTATION_FIELDS)
+
+
+def _export_options(record: SourceRecord) -> dict[str, Any]:
+    from dsrepo.formats.registry import get_format
+
+    opts = dict(record.export_options)
+    if any(o.dest == "save_media" for o in get_format(record.format).export_options):
+        opts["save_media"] = False
+    return opts
+
+
+def _prune_dirs(dest: Path, rels: Collection[str]) -> None:
+    parents = sorted({Path(r).parent for r in rels if "/" in r}, key=lambda p: -len(p.parts))
+    for p in parents:
+        while p != Path("."):
+            try:
+                (dest / p).rmdir()
+            except OSError:
+                break
+            p = p.parent
+
+
+def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, str],
+                owned: Collection[str], old_record: str | None, old_generated: Collection[str],
+                progress: Progress = NULL_PROGRESS) -> Written:
+    """Make folder ``dest`` hold record ``record_id``.
+
+    ``current`` is the actual md5 of each file now in ``dest``; ``owned`` the files
+    dsrepo may delete (the previous content's files); ``old_record`` the record the
+    folder holds now (None if unknown) and ``old_generated`` its exporter files."""
+    from dsrepo.formats.api import export_dataset
+    from dsrepo.model.media import file_md5
+
+    rec = load_record(repo, record_id)
+    old = load_record(repo, old_record) if old_record else None
+    files = {checked_rel(r, rec.name): m for r, m, _n, _k in file_entries(repo, rec)}
+    dest.mkdir(parents=True, exist_ok=True)
+    owned_md5: dict[str, str] = {}
+    wrote = 0
+    with progress.task(f"{rec.name}: placing files", total=len(files)) as bar:
+        for rel, md5 in files.items():
+            if current.get(rel) != md5:
+                repo.media.copy_out(md5, safe_target(dest, rel))
+                wrote += 1
+            owned_md5[rel] = md5
+            bar.advance()
+    if _same_annotations(old, rec) and all(g in current for g in old_generated):
+        generated = tuple(g for g in old_generated if g not in files)
+        owned_md5.update({g: current[g] for g in generated})
+    else:
+        by_md5: dict[str, str] = {}
+        for rel, md5 in files.items():
+            by_md5.setdefault(md5, rel)
+
+        def media_path(md: Mapping[str, Any]) -> str | None:
+            rel = by_md5.get(md.get("md5") or "")
+            return str(dest / rel) if rel is not None else None
+
+        ds = record_dataset(repo, rec, media_path, media_root=str(dest))
+        repo.layout.tmp.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix="export-", dir=repo.layout.tmp))
+        try:
+            report = export_dataset(ds, tmp, rec.format, _export_options(rec), progress, overwrite=True)
+            gen = []
+            for rel in report.files:
+                rel = checked_rel(rel, rec.name)
+                if rel in files:
+                    continue
+                md5 = file_md5(tmp / rel)
+                if current.get(rel) != md5:
+                    target = safe_target(dest, rel)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    try:
+                        os.replace(tmp / rel, target)
+                    except OSError:
+                        shutil.copyfile(tmp / rel, target)
+                    wrote += 1
+                owned_md5[rel] = md5
+                gen.append(rel)
+            generated = tuple(sorted(gen))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    stale = [r for r in set(owned) | set(old_generated) if r not in owned_md5 and r in current]
+    for rel in stale:
+        try:
+            safe_target(dest, checked_rel(rel, rec.name)).unlink()
+        except FileNotFoundError:
+            pass
+    _prune_dirs(dest, stale)
+    return Written(generated, owned_md5, wrote, len(stale))

@@ -1,0 +1,185 @@
+"""Content-addressed object store: loose objects and packs.
+
+Every object is addressed by the BLAKE2b-160 of its bytes (hex, 40 characters);
+for items that is exactly :func:`dsrepo.model.encoding.item_hash`.
+
+* Loose objects (commits, trees, source records, list roots, categories, subset
+  meta) live in ``objects/ab/<38 hex>`` as ``zlib(type + b"\\n" + data)``.
+* Items and list chunks (many, small) are written in packs, one pack per
+  operation (see :mod:`dsrepo.repo.packs`).
+
+Writes go to a temp file and are renamed into place; writing an object that is
+already stored does nothing. Reads verify the hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zlib
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from dsrepo.errors import CorruptObjectError
+from dsrepo.repo.packs import TYPE_CODES, PackReader, PackWriter, read_index
+
+def content_hash(data: bytes) -> str:
+    """BLAKE2b-160 hex digest; the same function as dsrepo.model.encoding.content_hash
+    (kept here so reading the store does not import the dataset model)."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+LOOSE_TYPES = ("commit", "tree", "source", "list", "categories", "meta")
+
+
+class ObjectStore:
+    """Loose objects under ``objects/`` and packs under ``packs/``."""
+
+    def __init__(self, objects_dir: Path, packs_dir: Path, tmp_dir: Path) -> None:
+        self.objects_dir = objects_dir
+        self.packs_dir = packs_dir
+        self.tmp_dir = tmp_dir
+        self._index: dict[bytes, tuple[int, int, int, int]] | None = None
+        self._readers: list[PackReader] = []
+        self._writer: PackWriter | None = None
+
+    # -- loose ---------------------------------------------------------------------------
+
+    def loose_path(self, h: str) -> Path:
+        return self.objects_dir / h[:2] / h[2:]
+
+    def has_loose(self, h: str) -> bool:
+        return self.loose_path(h).is_file()
+
+    def put_loose(self, type_name: str, data: bytes) -> str:
+        """Store ``data`` as a loose object of ``type_name``; returns its hash."""
+        h = content_hash(data)
+        path = self.loose_path(h)
+        if path.is_file():
+            return h
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(zlib.compress(type_name.encode() + b"\n" + data, 6))
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return h
+
+    def read_loose_typed(self, h: str) -> tuple[str, bytes]:
+        """``(type, data)`` of a loose object; CorruptObjectError if missing or damaged."""
+        path = self.loose_path(h)
+        try:
+            raw = zlib.decompress(path.read_bytes())
+        except FileNotFoundError:
+            raise CorruptObjectError(f"object {h} is missing from the store ({path})") from None
+        except (OSError, zlib.error) as e:
+            raise CorruptObjectError(f"object {h} cannot be read ({path}: {e})") from None
+        type_name, sep, data = raw.partition(b"\n")
+        if not sep or content_hash(data) != h:
+            raise CorruptObjectError(f"object {h} is corrupt (content does not match its hash): {path}")
+        return type_name.decode(), data
+
+    def read_loose(self, h: str, type_name: str) -> bytes:
+        """Data of loose object ``h``, which must be of ``type_name``."""
+        t, data = self.read_loose_typed(h)
+        if t != type_name:
+            raise CorruptObjectError(f"object {h} is a {t}, expected a {type_name}")
+        return data
+
+    def iter_loose(self) -> Iterator[str]:
+        """Hashes of every loose object file (names only; not verified)."""
+        if not self.objects_dir.is_dir():
+            return
+        for sub in sorted(os.listdir(self.objects_dir)):
+            d = self.objects_dir / sub
+            if len(sub) != 2 or not d.is_dir():
+                continue
+            for name in sorted(os.listdir(d)):
+                if len(name) == 38 and not name.startswith("."):
+                    yield sub + name
+
+    # -- packs ---------------------------------------------------------------------------
+
+    def pack_paths(self) -> list[Path]:
+        """Packs that have an index (a pack without one is an interrupted write)."""
+        if not self.packs_dir.is_dir():
+            return []
+        return sorted(p for p in self.packs_dir.glob("pack-*.pack") if p.with_suffix(".idx").is_file())
+
+    def _load_index(self) -> dict[bytes, tuple[int, int, int, int]]:
+        if self._index is None:
+            index: dict[bytes, tuple[int, int, int, int]] = {}
+            self._readers = []
+            for n, pack in enumerate(self.pack_paths()):
+                self._readers.append(PackReader(pack))
+                for h, off, length, t in read_index(pack.with_suffix(".idx")):
+                    index.setdefault(h, (n, off, length, t))
+            self._index = index
+        return self._index
+
+    def reload(self) -> None:
+        """Forget cached pack indexes (after packs were added or removed by gc)."""
+        for r in self._readers:
+            r.close()
+        self._readers = []
+        self._index = None
+
+    def has_packed(self, h: str) -> bool:
+        b = bytes.fromhex(h)
+        return b in self._load_index() or (self._writer is not None and b in self._writer)
+
+    def packed_hashes(self) -> set[bytes]:
+        """Every packed object hash (raw bytes)."""
+        return set(self._load_index())
+
+    def read_packed(self, h: str) -> bytes:
+        """Data of packed object ``h`` (verified)."""
+        b = bytes.fromhex(h)
+        ent = self._load_index().get(b)
+        if ent is None:
+            raise CorruptObjectError(f"object {h} is missing from the store (not in any pack)")
+        n, off, length, _t = ent
+        data = self._readers[n].read(off, length)
+        if content_hash(data) != h:
+            raise CorruptObjectError(f"object {h} is corrupt in {self._readers[n].path.name}")
+        return data
+
+    def put_packed(self, type_name: str, data: bytes, h: str | None = None) -> str:
+        """Add an object to the open pack (see :meth:`pack_session`); no-op if stored."""
+        if self._writer is None:
+            raise RuntimeError("put_packed outside pack_session")
+        h = h or content_hash(data)
+        b = bytes.fromhex(h)
+        if b in self._writer or b in self._load_index():
+            return h
+        self._writer.add(b, data, TYPE_CODES[type_name])
+        return h
+
+    @contextmanager
+    def pack_session(self) -> Iterator["ObjectStore"]:
+        """Collect :meth:`put_packed` objects into one new pack, written at the end
+        of the block (nothing is written if the block raises)."""
+        if self._writer is not None:
+            yield self
+            return
+        self._load_index()
+        self._writer = PackWriter(self.packs_dir, self.tmp_dir)
+        try:
+            yield self
+        except BaseException:
+            self._writer.abort()
+            self._writer = None
+            raise
+        writer, self._writer = self._writer, None
+        if writer.finish() is not None:
+            self.reload()

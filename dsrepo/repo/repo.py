@@ -1,0 +1,165 @@
+"""The :class:`Repo` class: the Python API of a dsrepo project.
+
+Each method is a thin call into the module that implements the operation
+(``dsrepo.repo.<operation>``); see those modules for the contracts.
+
+    repo = Repo.create("proj")
+    repo.add("~/data/coco", name="coco", format="coco")
+    repo.commit("initial import")
+    ds = repo.dataset("HEAD", "coco")
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+
+from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.config import load_config
+from dsrepo.repo.layout import Layout, find_project
+from dsrepo.repo.lock import repo_lock
+from dsrepo.repo.mediastore import MediaStore
+from dsrepo.repo.objects import ObjectStore
+
+if TYPE_CHECKING:
+    from dsrepo.model.dataset import Dataset
+
+Options = Sequence[str] | Mapping[str, Any] | None
+
+
+class Repo:
+    """An opened project: layout, object store, media store and configuration."""
+
+    def __init__(self, root: Path) -> None:
+        self.layout = Layout(Path(root).absolute())
+        self.config = load_config(self.layout)
+        self.store = ObjectStore(self.layout.objects, self.layout.packs, self.layout.tmp)
+        self.media = MediaStore(self.layout.media, self.layout.tmp, self.config.link)
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | os.PathLike = ".", link: str = "auto") -> "Repo":
+        """Create a project in ``path`` (RepoError if one exists there)."""
+        from dsrepo.repo.create import create
+
+        return cls(create(Path(path), link))
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None) -> "Repo":
+        """Open the project at or above ``path`` (default: the current folder)."""
+        return cls(find_project(path))
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the repository lock (LockError if another process keeps it)."""
+        with repo_lock(self.layout.lock):
+            yield
+
+    def resolve(self, rev: str) -> str:
+        """Commit id of revision expression ``rev``."""
+        from dsrepo.repo.refs import resolve
+
+        return resolve(self.layout, self.store, rev)
+
+    # -- sources -------------------------------------------------------------------------
+
+    def add(self, source: "str | os.PathLike | Dataset", name: str | None = None, format: str | None = None,
+            import_options: Options = None, export_options: Options = None,
+            progress: Progress = NULL_PROGRESS):
+        """Copy a dataset in as a new source (see :func:`dsrepo.repo.sources.add`)."""
+        from dsrepo.repo.sources import add
+
+        return add(self, source, name, format, import_options, export_options, progress)
+
+    def update(self, name: str, source: "str | os.PathLike | Dataset", format: str | None = None,
+               import_options: Options = None, export_options: Options = None, force: bool = False,
+               progress: Progress = NULL_PROGRESS):
+        """Replace source ``name`` with a new version (see :func:`dsrepo.repo.sources.update`)."""
+        from dsrepo.repo.sources import update
+
+        return update(self, name, source, format, import_options, export_options, force, progress)
+
+    def remove(self, name: str, keep_data: bool = False, force: bool = False):
+        """Stop tracking source ``name`` (see :func:`dsrepo.repo.sources.remove`)."""
+        from dsrepo.repo.sources import remove
+
+        return remove(self, name, keep_data, force)
+
+    # -- revisions -----------------------------------------------------------------------
+
+    def status(self, rescan: bool = False, progress: Progress = NULL_PROGRESS):
+        """Item-level changes of every source since HEAD (see :mod:`dsrepo.repo.status`)."""
+        from dsrepo.repo.status import status
+
+        return status(self, rescan, progress)
+
+    def commit(self, message: str, allow_empty: bool = False, author: str | None = None,
+               progress: Progress = NULL_PROGRESS):
+        """Record the working copies as a new revision (see :mod:`dsrepo.repo.commit`)."""
+        from dsrepo.repo.commit import commit
+
+        return commit(self, message, allow_empty, author, progress)
+
+    def log(self, rev: str = "HEAD", limit: int | None = None):
+        """Commits reachable from ``rev``, newest first (see :mod:`dsrepo.repo.history`)."""
+        from dsrepo.repo.history import log
+
+        return log(self, rev, limit)
+
+    def info(self, rev: str = "HEAD"):
+        """Details of one revision (see :mod:`dsrepo.repo.history`)."""
+        from dsrepo.repo.history import info
+
+        return info(self, rev)
+
+    def checkout(self, rev: str | None = None, sources: Sequence[str] = (), force: bool = False,
+                 pinned: bool = False, progress: Progress = NULL_PROGRESS):
+        """Make the working copies match ``rev`` (see :mod:`dsrepo.repo.checkout`)."""
+        from dsrepo.repo.checkout import checkout
+
+        return checkout(self, rev, sources, force, pinned, progress)
+
+    def branch(self, name: str | None = None, rev: str = "HEAD", delete: bool = False):
+        """Create (or delete, or list when ``name`` is None) branches (see :mod:`dsrepo.repo.branches`)."""
+        from dsrepo.repo.branches import branch
+
+        return branch(self, name, rev, delete)
+
+    def tag(self, name: str | None = None, rev: str = "HEAD", delete: bool = False):
+        """Create (or delete, or list when ``name`` is None) tags (see :mod:`dsrepo.repo.branches`)."""
+        from dsrepo.repo.branches import tag
+
+        return tag(self, name, rev, delete)
+
+    def pin(self, rev: str = "HEAD"):
+        """Write the pin file naming ``rev`` (see :mod:`dsrepo.repo.pin`)."""
+        from dsrepo.repo.pin import write_pin
+
+        return write_pin(self, rev)
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def fsck(self, progress: Progress = NULL_PROGRESS):
+        """Verify every stored object (see :mod:`dsrepo.repo.fsck`)."""
+        from dsrepo.repo.fsck import fsck
+
+        return fsck(self, progress)
+
+    def gc(self, progress: Progress = NULL_PROGRESS):
+        """Delete unreachable objects and repack (see :mod:`dsrepo.repo.gc`)."""
+        from dsrepo.repo.gc import gc
+
+        return gc(self, progress)
+
+    def dataset(self, rev: str = "HEAD", source: str | None = None) -> "Dataset":
+        """The dataset of ``source`` at ``rev`` (media read from the store)."""
+        from dsrepo.repo.access import source_dataset
+
+        return source_dataset(self, rev, source)

@@ -1,0 +1,59 @@
+"""Rewriting a tracked source's working copy in place and recording its new state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.access import file_entries, load_record
+from dsrepo.repo.materialize import Written, materialize
+from dsrepo.repo.working import Working
+from dsrepo.repo.worktree import SourceState, cache_entries, save_state, scan_dir, settle
+
+if TYPE_CHECKING:
+    from dsrepo.repo.repo import Repo
+
+
+def owned_files(repo: "Repo", w: Working) -> set[str]:
+    """Files of ``w``'s folder that belong to its current content (dsrepo may replace
+    or delete them): the content record's media/extra files and the exporter's files."""
+    owned = set(w.state.generated)
+    rid = w.record or w.state.record or w.state.base
+    if rid is not None:
+        owned |= {r for r, *_ in file_entries(repo, load_record(repo, rid))}
+    return owned
+
+
+def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
+                   export_options: Mapping[str, Any] | None = None,
+                   progress: Progress = NULL_PROGRESS) -> tuple[SourceState, Written]:
+    """Make ``<project>/<name>`` hold ``record_id`` and save the source's state (base =
+    ``record_id``). ``w`` is the folder's examined state (None: not tracked yet; any
+    files already there are left alone). Files that are not dsrepo's stay in place,
+    and then the cache does not claim a record (the next status re-imports)."""
+    dest = repo.layout.source_dir(name)
+    rec = load_record(repo, record_id)
+    current: dict[str, str] = {}
+    owned: set[str] = set()
+    old_record = None
+    old_generated: tuple[str, ...] = ()
+    if w is not None and w.scan is not None:
+        current = dict(w.scan.md5)
+        owned = owned_files(repo, w)
+        old_record = w.record
+        old_generated = w.state.generated
+    elif dest.is_dir():
+        from dsrepo.repo.worktree import scan_source
+
+        current = dict(scan_source(dest, None).md5)
+    written = materialize(repo, record_id, dest, current, owned, old_record, old_generated, progress)
+    stats, _ = scan_dir(dest)
+    t = settle(stats)
+    md5 = {**{r: m for r, m in current.items() if r not in owned and r in stats}, **written.md5}
+    leftovers = set(stats) - set(written.md5)
+    st = SourceState(name, rec.format, rec.import_options,
+                     rec.export_options if export_options is None else export_options,
+                     base=record_id, record=None if leftovers else record_id, generated=written.generated,
+                     time=t, files=cache_entries(stats, md5))
+    save_state(repo.layout, st)
+    return st, written

@@ -1,0 +1,164 @@
+"""Storing a dataset as a source record: items into a pack, media into the media
+store, item/file lists, categories and subset meta as objects.
+
+Used by ``add``/``update`` (a dataset imported from outside the project) and by
+``status``/``commit`` (a working copy that changed). Only objects the store does
+not have yet are written, so a revision that changes k items adds k item objects,
+the few list chunks around them, and small metadata.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import orjson
+
+from dsrepo.errors import DatasetError
+from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.lists import write_list
+from dsrepo.repo.records import SourceRecord
+
+if TYPE_CHECKING:
+    from dsrepo.model.dataset import Dataset
+    from dsrepo.repo.repo import Repo
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A stored source: its record and id, and ``files``: relpath -> md5 of its media and extra files."""
+
+    record: SourceRecord
+    record_id: str
+    files: Mapping[str, str]
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {str(k): _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def plain_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Options as JSON-able values (tuples become lists)."""
+    return _plain(dict(options or {}))
+
+
+class _MediaIndex:
+    """Resolves item images to files under ``root`` and stores them once each."""
+
+    def __init__(self, repo: "Repo", root: Path, known: Mapping[str, str]) -> None:
+        self.repo = repo
+        self.root = os.path.abspath(root)
+        self.real_root = os.path.realpath(root)
+        self.known = known
+        self.files: dict[str, tuple[str, int]] = {}
+        self._by_path: dict[str, tuple[str, str] | None] = {}
+        self._dirs: dict[str, str] = {}
+        self.outside = 0
+        self.escaping = 0
+        self.missing = 0
+
+    def _real_dir(self, folder: str) -> str:
+        real = self._dirs.get(folder)
+        if real is None:
+            real = self._dirs[folder] = os.path.realpath(folder)
+        return real
+
+    def _resolve(self, path: str) -> tuple[str, str] | None:
+        ap = os.path.abspath(path)
+        rel = os.path.relpath(ap, self.root)
+        if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
+            self.outside += 1
+            return None
+        try:
+            st = os.lstat(ap)
+        except OSError:
+            self.missing += 1
+            return None
+        if stat.S_ISLNK(st.st_mode):
+            real = os.path.realpath(ap)
+        else:
+            real = os.path.join(self._real_dir(os.path.dirname(ap)), os.path.basename(ap))
+        if not real.startswith(self.real_root + os.sep):
+            self.escaping += 1
+            return None
+        if not os.path.isfile(real):
+            self.missing += 1
+            return None
+        rel = rel.replace(os.sep, "/")
+        md5, size = self.repo.media.put_file(ap, self.known.get(rel))
+        self.files[rel] = (md5, size)
+        return rel, md5
+
+    def md5_of(self, image: Any) -> str | None:
+        """md5 recorded for an item's image (None: no stored file)."""
+        if image.path:
+            key = image.path
+            if key not in self._by_path:
+                self._by_path[key] = self._resolve(key)
+            found = self._by_path[key]
+            if found is not None:
+                return found[1]
+        return image.md5
+
+
+def _warn(progress: Progress, name: str, media: _MediaIndex) -> None:
+    if media.outside:
+        progress.warn(f"{name}: {media.outside} images are outside the dataset folder; not stored")
+    if media.escaping:
+        progress.warn(f"{name}: {media.escaping} images are symlinks pointing outside the dataset folder; "
+                      "not followed, not stored")
+    if media.missing:
+        progress.warn(f"{name}: {media.missing} image files do not exist; not stored")
+
+
+def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: str,
+                  import_options: Mapping[str, Any] | None, export_options: Mapping[str, Any] | None,
+                  known_md5: Mapping[str, str] | None = None, extras: Mapping[str, str] | None = None,
+                  progress: Progress = NULL_PROGRESS) -> Staged:
+    """Store ``ds`` (whose files live under ``root``) as source ``name``; returns the record.
+
+    ``known_md5`` (relpath -> md5) avoids re-hashing files; ``extras`` are files of a
+    working copy that are neither images nor exporter output, stored byte for byte.
+    Must run while holding the repository lock."""
+    from dsrepo.model.encoding import encode_categories, encode_item
+
+    media = _MediaIndex(repo, root, known_md5 or {})
+    store = repo.store
+    entries: list[list[str]] = []
+    seen: set[tuple[str, str]] = set()
+    total = len(ds) if hasattr(ds, "__len__") else None
+    with store.pack_session(), progress.task(f"{name}: storing items", total=total) as bar:
+        for item in ds:
+            key = (item.subset, item.id)
+            if key in seen:
+                raise DatasetError(f"item {item.id!r} appears twice in subset {item.subset!r}", root)
+            seen.add(key)
+            md5 = media.md5_of(item.media) if item.media is not None else None
+            data = encode_item(item, checksum=lambda _m, v=md5: v)
+            h = store.put_packed("item", data)
+            entries.append([item.subset, item.id, h])
+            bar.advance()
+        files = [[rel, md5, size, "m"] for rel, (md5, size) in media.files.items()]
+        for rel, md5 in (extras or {}).items():
+            if rel not in media.files:
+                md5, size = repo.media.put_file(Path(root) / rel, md5)
+                files.append([rel, md5, size, "x"])
+        files.sort(key=lambda f: f[0])
+        items_id = write_list(store, entries, 2)
+        files_id = write_list(store, files, 1)
+    cats_id = store.put_loose("categories", encode_categories(ds.categories))
+    meta_id = store.put_loose("meta", orjson.dumps(_plain(ds.subset_meta), option=orjson.OPT_SORT_KEYS))
+    rec = SourceRecord(name=name, format=format, items=items_id, count=len(entries), files=files_id,
+                       nfiles=len(files), media_bytes=sum(f[2] for f in files), categories=cats_id,
+                       subset_meta=meta_id, import_options=plain_options(import_options),
+                       export_options=plain_options(export_options))
+    rid = store.put_loose("source", rec.to_bytes())
+    _warn(progress, name, media)
+    return Staged(rec, rid, {f[0]: f[1] for f in files})

@@ -1,0 +1,99 @@
+"""``status``: what changed in each source's working copy since HEAD, in items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.access import commit_sources
+from dsrepo.repo.diffs import SourceChange, all_added, all_removed, diff_records
+from dsrepo.repo.lock import try_lock
+from dsrepo.repo.refs import read_head
+from dsrepo.repo.working import Working, examine, needs_writing
+from dsrepo.repo.worktree import tracked_sources
+
+if TYPE_CHECKING:
+    from dsrepo.repo.repo import Repo
+
+CLEAN, MODIFIED, ADDED, REMOVED, MISSING = "clean", "modified", "added", "removed", "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """One source: ``state`` is clean/modified/added/removed/missing; ``record`` the
+    working copy's record id, ``base`` HEAD's (None when absent)."""
+
+    name: str
+    state: str
+    change: SourceChange
+    record: str | None = None
+    base: str | None = None
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The project's status against HEAD."""
+
+    branch: str | None
+    head: str | None
+    sources: tuple[SourceStatus, ...]
+
+    @property
+    def clean(self) -> bool:
+        return all(s.state == CLEAN for s in self.sources)
+
+    def get(self, name: str) -> SourceStatus | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+
+def examine_all(repo: "Repo", names: list[str], rescan: bool = False, locked: bool = False,
+                progress: Progress = NULL_PROGRESS) -> dict[str, Working]:
+    """Working state of ``names``. Reads without the lock first; when content must be
+    imported (or the cache refreshed) it takes the lock, unless ``locked`` says the
+    caller already holds it."""
+    if locked:
+        return {n: examine(repo, n, True, rescan, progress) for n in names}
+    found = {n: examine(repo, n, False, rescan, progress) for n in names}
+    pending = [w for w in found.values() if needs_writing(w)]
+    if not pending:
+        return found
+    if any(w.needs_import for w in pending):
+        with repo.lock():
+            return {n: examine(repo, n, True, rescan, progress) for n in names}
+    with try_lock(repo.layout.lock) as got:
+        if got:
+            return {n: examine(repo, n, True, rescan, progress) for n in names}
+    return found
+
+
+def compare(repo: "Repo", working: dict[str, Working]) -> Status:
+    """Status of ``working`` (see :func:`examine_all`) against HEAD."""
+    branch, head = read_head(repo.layout)
+    base = commit_sources(repo, head)
+    out = []
+    for name in sorted(set(working) | set(base)):
+        w = working.get(name)
+        b = base.get(name)
+        skipped = w.scan.skipped if w is not None and w.scan is not None else ()
+        if w is None:
+            out.append(SourceStatus(name, REMOVED, all_removed(repo, b), None, b))
+        elif w.missing:
+            change = all_removed(repo, b) if b else SourceChange()
+            out.append(SourceStatus(name, MISSING, change, None, b))
+        elif b is None:
+            out.append(SourceStatus(name, ADDED, all_added(repo, w.record), w.record, None, skipped))
+        else:
+            change = diff_records(repo, b, w.record)
+            out.append(SourceStatus(name, CLEAN if change.empty else MODIFIED, change, w.record, b, skipped))
+    return Status(branch, head, tuple(out))
+
+
+def status(repo: "Repo", rescan: bool = False, progress: Progress = NULL_PROGRESS) -> Status:
+    """Compare every source's working copy with HEAD, item by item.
+
+    Unchanged files are not read (stat cache); ``rescan`` re-hashes every file.
+    Changed content is imported and stored so a following commit does not read it again."""
+    names = tracked_sources(repo.layout)
+    return compare(repo, examine_all(repo, names, rescan, progress=progress))
