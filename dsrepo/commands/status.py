@@ -20,6 +20,8 @@ def _flags(c: Any) -> list[str]:
         out.append(f"{c.files} non-annotation files changed")
     if c.reordered:
         out.append("item order changed")
+    if c.unreadable:
+        out.append("working copy does not import")
     if c.format or c.options:
         out.append("format or options changed")
     return out

@@ -37,6 +37,7 @@ def create(path: Path, link: str = "auto") -> Path:
         for sub in ("refs/heads", "refs/tags", "objects", "packs", "media", "state/sources", "tmp"):
             (dot / sub).mkdir(parents=True)
         (dot / "HEAD").write_text(f"ref: refs/heads/{DEFAULT_BRANCH}\n", encoding="utf-8")
+        (dot / "lock").touch()
         (dot / ".gitignore").write_text("# dsrepo's store: not for git\n*\n", encoding="utf-8")
         save_config(staged, Config(link=link))
         try:

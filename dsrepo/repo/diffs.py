@@ -26,10 +26,11 @@ class SourceChange:
     files: int = 0
     format: bool = False
     options: bool = False
+    unreadable: bool = False
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.modified or self.reordered or self.categories
+        return not (self.unreadable or self.added or self.removed or self.modified or self.reordered or self.categories
                     or self.subset_meta or self.files or self.format or self.options)
 
     def counts(self) -> dict[str, int]:

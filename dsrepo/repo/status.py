@@ -59,12 +59,15 @@ def examine_all(repo: "Repo", names: list[str], rescan: bool = False, locked: bo
     pending = [w for w in found.values() if needs_writing(w)]
     if not pending:
         return found
+    def again() -> dict[str, Working]:
+        return {n: examine(repo, n, True, rescan, progress, found[n].scan) for n in names}
+
     if any(w.needs_import for w in pending):
         with repo.lock():
-            return {n: examine(repo, n, True, rescan, progress) for n in names}
+            return again()
     with try_lock(repo.layout.lock) as got:
         if got:
-            return {n: examine(repo, n, True, rescan, progress) for n in names}
+            return again()
     return found
 
 
@@ -82,6 +85,8 @@ def compare(repo: "Repo", working: dict[str, Working]) -> Status:
         elif w.missing:
             change = all_removed(repo, b) if b else SourceChange()
             out.append(SourceStatus(name, MISSING, change, None, b))
+        elif w.record is None:
+            out.append(SourceStatus(name, MODIFIED if b else ADDED, SourceChange(unreadable=True), None, b, skipped))
         elif b is None:
             out.append(SourceStatus(name, ADDED, all_added(repo, w.record), w.record, None, skipped))
         else:
@@ -93,7 +98,8 @@ def compare(repo: "Repo", working: dict[str, Working]) -> Status:
 def status(repo: "Repo", rescan: bool = False, progress: Progress = NULL_PROGRESS) -> Status:
     """Compare every source's working copy with HEAD, item by item.
 
-    Unchanged files are not read (stat cache); ``rescan`` re-hashes every file.
+    Unchanged files are not read (stat cache); ``rescan`` re-hashes every file and
+    imports every working copy again.
     Changed content is imported and stored so a following commit does not read it again."""
     names = tracked_sources(repo.layout)
     return compare(repo, examine_all(repo, names, rescan, progress=progress))

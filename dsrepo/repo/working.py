@@ -51,15 +51,16 @@ def _reimport(repo: "Repo", st: SourceState, scan: Scan, progress: Progress) -> 
 
 
 def examine(repo: "Repo", name: str, stage: bool, rescan: bool = False,
-            progress: Progress = NULL_PROGRESS) -> Working:
+            progress: Progress = NULL_PROGRESS, prior: Scan | None = None) -> Working:
     """Scan source ``name``. With ``stage`` (caller holds the lock) changed content is
-    imported and stored, and the cache is refreshed; without it nothing is written."""
+    imported and stored, and the cache is refreshed; without it nothing is written.
+    ``prior`` is an earlier scan of this call whose hashes can be reused."""
     st = load_state(repo.layout, name)
     root = repo.layout.source_dir(name)
     if not root.is_dir():
         return Working(name, st, None, None)
-    scan = scan_source(root, st, rescan)
-    if scan.same and st.record is not None:
+    scan = scan_source(root, st, rescan, prior)
+    if scan.same and st.record is not None and not rescan:
         record = st.record
     elif not stage:
         return Working(name, st, scan, None, needs_import=True)
@@ -76,11 +77,11 @@ def examine(repo: "Repo", name: str, stage: bool, rescan: bool = False,
 def examine_for_change(repo: "Repo", name: str, force: bool, progress: Progress = NULL_PROGRESS) -> Working:
     """Like :func:`examine` with staging, for operations about to replace the folder:
     with ``force`` a working copy that no longer imports is accepted (record None)."""
-    from dsrepo.errors import DatasetError, FormatError
+    from dsrepo.errors import DsrepoError
 
     try:
         return examine(repo, name, True, progress=progress)
-    except (DatasetError, FormatError):
+    except (DsrepoError, OSError):
         if not force:
             raise
         return examine(repo, name, False, progress=progress)

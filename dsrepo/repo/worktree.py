@@ -147,9 +147,10 @@ class Scan:
     time: int
 
 
-def scan_source(root: Path, st: SourceState | None, rescan: bool = False) -> Scan:
+def scan_source(root: Path, st: SourceState | None, rescan: bool = False, prior: Scan | None = None) -> Scan:
     """Scan working copy ``root`` against the cache in ``st``; only new, changed or
-    racy files are hashed (every file when ``rescan``)."""
+    racy files are hashed (every file when ``rescan``). ``prior``: a scan made moments
+    ago in this process, whose hashes are reused for files with the same stat."""
     t0 = time.time_ns()
     stats, skipped = scan_dir(root)
     cached = st.files if st is not None else {}
@@ -160,6 +161,9 @@ def scan_source(root: Path, st: SourceState | None, rescan: bool = False) -> Sca
         c = cached.get(rel)
         if not rescan and c is not None and c[0] == s[0] and c[1] == s[1] and c[2] == s[2] and s[1] < limit:
             md5[rel] = c[3]
+        elif prior is not None and prior.stats.get(rel) == s and rel in prior.md5:
+            md5[rel] = prior.md5[rel]
+            rehashed.append(rel)
         else:
             from dsrepo.model.media import file_md5
 

@@ -1,0 +1,55 @@
+"""Helpers for repository tests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from dsrepo.formats.api import import_dataset
+from dsrepo.model.encoding import encode_categories, encode_item
+
+
+def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """``{relpath: md5}`` of every file under ``root`` (symlinks as 'link:<target>')."""
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()
+        for f in files:
+            p = Path(dirpath) / f
+            rel = p.relative_to(root).as_posix()
+            if any(rel.startswith(s) for s in skip):
+                continue
+            if p.is_symlink():
+                out[rel] = "link:" + os.readlink(p)
+            else:
+                out[rel] = hashlib.md5(p.read_bytes()).hexdigest()
+    return out
+
+
+def encoded(ds) -> list[bytes]:
+    """Canonical encodings of a dataset's items (media by content md5)."""
+    return [encode_item(it) for it in ds]
+
+
+def assert_same_content(a, b) -> None:
+    """Two datasets hold exactly the same items (every field, same order), categories, subset meta."""
+    ea, eb = encoded(a), encoded(b)
+    assert len(ea) == len(eb)
+    for x, y in zip(ea, eb):
+        assert x == y
+    assert encode_categories(a.categories) == encode_categories(b.categories)
+    assert _plain(a.subset_meta) == _plain(b.subset_meta)
+
+
+def _plain(v):
+    if hasattr(v, "items"):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
+def load_source(repo, name: str, fmt: str = "coco"):
+    """Import a source's working copy."""
+    return import_dataset(repo.layout.source_dir(name), fmt)

@@ -1,0 +1,130 @@
+"""Killing dsrepo at any moment of commit or checkout leaves a repository that fsck
+passes, with every committed revision intact, and the operation can be run again.
+
+Each case runs the real CLI in a subprocess whose chosen function calls ``os._exit``
+(no cleanup handlers run: like SIGKILL) on its N-th call."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from dsrepo.formats.api import import_dataset
+from dsrepo.repo.repo import Repo
+
+from .helpers import assert_same_content, load_source
+
+KILLER = """
+import importlib, os, sys
+target, nth, argv = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+module, _, qual = target.partition(":")
+owner = importlib.import_module(module)
+parts = qual.split(".")
+for p in parts[:-1]:
+    owner = getattr(owner, p)
+real = getattr(owner, parts[-1])
+count = [0]
+def killer(*a, **k):
+    count[0] += 1
+    if count[0] == nth:
+        os._exit(9)
+    return real(*a, **k)
+setattr(owner, parts[-1], killer)
+from dsrepo.commands.app import main
+main(argv)
+"""
+
+
+def _run_killed(root, target, nth, *argv):
+    r = subprocess.run([sys.executable, "-c", KILLER, target, str(nth), *argv], cwd=root, capture_output=True,
+                       text=True, timeout=120)
+    return r.returncode
+
+
+def _edit(repo: Repo) -> None:
+    ann = repo.layout.source_dir("coco") / "annotations" / "captions_train2017.json"
+    doc = json.loads(ann.read_text())
+    for a in doc["annotations"]:
+        a["caption"] = a["caption"] + " (reviewed)"
+    ann.write_text(json.dumps(doc))
+
+
+@pytest.fixture
+def history(repo, coco_sample, coco_edited):
+    repo.add(coco_sample, name="coco", format="coco")
+    c1 = repo.commit("init").id
+    repo.update("coco", coco_edited, format="coco")
+    c2 = repo.commit("edited").id
+    return repo, c1, c2
+
+
+def _intact(repo: Repo, c1: str, c2: str, coco_sample, coco_edited) -> None:
+    rep = Repo.open(repo.root).fsck()
+    assert rep.ok, rep.errors
+    repo = Repo.open(repo.root)
+    ids = [e.id for e in repo.log("main")]
+    assert ids[-2:] == [c2, c1]
+    assert_same_content(import_dataset(coco_sample, "coco"), repo.dataset(c1, "coco"))
+    assert_same_content(import_dataset(coco_edited, "coco"), repo.dataset(c2, "coco"))
+
+
+COMMIT_POINTS = [
+    ("dsrepo.repo.packs:PackWriter.add_compressed", 2),   # half-written pack
+    ("dsrepo.repo.packs:_fsync_dir", 1),                   # pack and index in place, nothing refers to them
+    ("dsrepo.repo.objects:ObjectStore.put_loose", 1),      # while writing metadata objects
+    ("dsrepo.repo.commit:advance_head", 1),                # tree and commit written, ref not moved
+    ("dsrepo.repo.commit:save_state", 1),                  # ref moved, state not updated
+    ("dsrepo.repo.commit:write_current", 1),               # pin not written
+]
+
+
+@pytest.mark.parametrize("target,nth", COMMIT_POINTS)
+def test_commit_killed(history, coco_sample, coco_edited, target, nth):
+    repo, c1, c2 = history
+    _edit(repo)
+    assert _run_killed(repo.root, target, nth, "commit", "-m", "reviewed captions") == 9
+    _intact(repo, c1, c2, coco_sample, coco_edited)
+    repo = Repo.open(repo.root)
+    head = repo.resolve("main")
+    if head == c2:  # the commit did not happen: do it again
+        repo.commit("reviewed captions")
+    assert repo.resolve("main~1") == c2
+    assert repo.status().clean
+    assert Repo.open(repo.root).fsck().ok
+
+
+CHECKOUT_POINTS = [
+    ("dsrepo.repo.mediastore:MediaStore.copy_out", 1),
+    ("dsrepo.formats.api:export_dataset", 1),
+    ("dsrepo.repo.rewrite:save_state", 1),
+    ("dsrepo.repo.checkout:set_head", 1),
+    ("dsrepo.repo.checkout:write_current", 1),
+]
+
+
+@pytest.mark.parametrize("target,nth", CHECKOUT_POINTS)
+def test_checkout_killed(history, coco_sample, coco_edited, target, nth):
+    repo, c1, c2 = history
+    # make the working copy differ in media too, so copy_out runs
+    repo.add(coco_sample, name="extra", format="coco")
+    repo.commit("extra source")
+    c3 = repo.resolve("main")
+    repo.remove("extra")
+    repo.commit("no extra")
+    code = _run_killed(repo.root, target, nth, "checkout", c3)
+    assert code == 9
+    rep = Repo.open(repo.root).fsck()
+    assert rep.ok, rep.errors
+    repo = Repo.open(repo.root)
+    assert [e.id for e in repo.log("main")][-2:] == [c2, c1]
+    assert_same_content(import_dataset(coco_edited, "coco"), repo.dataset(c3, "coco"))
+    assert_same_content(import_dataset(coco_sample, "coco"), repo.dataset(c3, "extra"))
+    repo.checkout(c3, force=True)
+    st = repo.status()
+    assert st.clean and st.head == c3
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "extra"))
+    assert Repo.open(repo.root).fsck().ok
