@@ -63,6 +63,9 @@ def status(
         c = s.change
         counts = ", ".join(f"{n} {k}" for k, n in c.counts().items() if n)
         detail = "; ".join(([counts] if counts else []) + _flags(c)) if s.state != "clean" else ""
+        if s.state in ("added", "removed") and not c.unreadable:
+            n = len(c.added) + len(c.removed)
+            detail = f"{n} items, {c.files} files"
         if s.state == "missing":
             detail = "working copy folder is missing"
         _ui.echo(f"  {s.name}: {s.state}" + (f": {detail}" if detail else ""))

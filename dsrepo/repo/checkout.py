@@ -129,5 +129,6 @@ def checkout(repo: "Repo", rev: str | None, sources: Sequence[str] = (), force: 
                     _delete_source(repo, w)
                     removed.append(n)
             set_head(repo.layout, branch, None if branch else commit)
-            write_current(repo)
+            if not pinned:  # a pinned checkout leaves the pin file exactly as git restored it
+                write_current(repo)
     return CheckoutResult(commit, branch if not partial else None, partial, written, tuple(removed))
