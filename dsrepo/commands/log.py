@@ -13,7 +13,8 @@ from dsrepo.commands import _project, _ui
 
 def _date(t: int, tz: int) -> str:
     sign = "+" if tz >= 0 else "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t + tz * 60)) + f" {sign}{abs(tz) // 60:02d}{abs(tz) % 60:02d}"
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t + tz * 60))
+    return f"{stamp} {sign}{abs(tz) // 60:02d}{abs(tz) % 60:02d}"
 
 
 def entry_dict(e: Any) -> dict:

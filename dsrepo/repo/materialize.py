@@ -2,7 +2,8 @@
 
 Media and extra files are placed from the media store (reflink or copy, byte
 identical); annotation files are written by the source format's exporter from the
-stored items (same export options as recorded). Only files whose content differs
+stored items (same export options as recorded), or - right after an add/update -
+copied byte for byte from the imported folder. Only files whose content differs
 are written; files of the previous content that the new one does not have are
 deleted. Paths from stored lists are validated so nothing is written outside the
 source folder.
@@ -10,6 +11,7 @@ source folder.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -22,6 +24,7 @@ from dsrepo.formats.common.files import safe_relpath
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import file_entries, load_record, record_dataset
 from dsrepo.repo.records import SourceRecord
+from dsrepo.repo.worktree import TEMP_PREFIX, scan_dir
 
 if TYPE_CHECKING:
     from dsrepo.repo.repo import Repo
@@ -49,11 +52,18 @@ def checked_rel(rel: str, source: str) -> str:
     return rel
 
 
-def safe_target(dest: Path, rel: str) -> Path:
-    """``dest/rel``, refusing when a folder on the way is a symlink leaving ``dest``."""
+def safe_target(dest: Path, rel: str, real_dirs: dict[str, str] | None = None) -> Path:
+    """``dest/rel``, refusing when a folder on the way is a symlink leaving ``dest``
+    (``real_dirs`` caches resolved folders across calls)."""
     target = dest / rel
-    real_dest = os.path.realpath(dest)
-    parent = os.path.realpath(target.parent)
+    cache = real_dirs if real_dirs is not None else {}
+    real_dest = cache.get("")
+    if real_dest is None:
+        real_dest = cache[""] = os.path.realpath(dest)
+    folder = os.path.dirname(rel)
+    parent = cache.get(folder)
+    if parent is None:
+        parent = cache[folder] = os.path.realpath(target.parent)
     if parent != real_dest and not parent.startswith(real_dest + os.sep):
         raise RepoError(f"{target}: a folder on its path is a symlink leading outside {dest}; not writing")
     if target.is_dir() and not target.is_symlink():
@@ -66,12 +76,38 @@ def _same_annotations(a: SourceRecord | None, b: SourceRecord) -> bool:
 
 
 def _export_options(record: SourceRecord) -> dict[str, Any]:
+    """The source's export options, without media (dsrepo places images itself)."""
     from dsrepo.formats.registry import get_format
 
     opts = dict(record.export_options)
     if any(o.dest == "save_media" for o in get_format(record.format).export_options):
         opts["save_media"] = False
     return opts
+
+
+def _copy_hashed(src: Path, target: Path, keep_md5: str | None) -> tuple[str, bool]:
+    """Copy ``src`` over ``target`` (temp file + rename) unless its md5 is ``keep_md5``;
+    returns ``(md5, written)``."""
+    h = hashlib.md5()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{target.name}"
+    try:
+        with open(src, "rb") as f, open(tmp, "wb") as out:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+                out.write(chunk)
+        md5 = h.hexdigest()
+        if md5 == keep_md5:
+            os.unlink(tmp)
+            return md5, False
+        os.replace(tmp, target)
+        return md5, True
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _prune_dirs(dest: Path, rels: Collection[str]) -> None:
@@ -85,15 +121,36 @@ def _prune_dirs(dest: Path, rels: Collection[str]) -> None:
             p = p.parent
 
 
+def _export(repo: "Repo", rec: SourceRecord, dest: Path, files: Mapping[str, str], tmp: Path,
+            progress: Progress) -> tuple[str, ...]:
+    from dsrepo.formats.api import export_dataset
+
+    by_md5: dict[str, str] = {}
+    for rel, md5 in files.items():
+        by_md5.setdefault(md5, rel)
+
+    def media_path(md: Mapping[str, Any]) -> str | None:
+        rel = by_md5.get(md.get("md5") or "")
+        return str(dest / rel) if rel is not None else None
+
+    ds = record_dataset(repo, rec, media_path, media_root=str(dest))
+    return tuple(export_dataset(ds, tmp, rec.format, _export_options(rec), progress, overwrite=True).files)
+
+
 def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, str],
                 owned: Collection[str], old_record: str | None, old_generated: Collection[str],
-                progress: Progress = NULL_PROGRESS) -> Written:
+                progress: Progress = NULL_PROGRESS, mirror: Path | None = None) -> Written:
     """Make folder ``dest`` hold record ``record_id``.
 
     ``current`` is the actual md5 of each file now in ``dest``; ``owned`` the files
     dsrepo may delete (the previous content's files); ``old_record`` the record the
-    folder holds now (None if unknown) and ``old_generated`` its exporter files."""
-    from dsrepo.formats.api import export_dataset
+    folder holds now (None if unknown) and ``old_generated`` its exporter files.
+
+    Images and extra files come from the media store. Annotation files are written by
+    the format's exporter from the stored items - or, with ``mirror`` (the folder the
+    record was just imported from, by add/update), copied byte for byte from it: every
+    file of ``mirror`` that is not one of the record's images, so that the folder
+    imports exactly as ``mirror`` did."""
     from dsrepo.model.media import file_md5
 
     rec = load_record(repo, record_id)
@@ -102,38 +159,44 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     dest.mkdir(parents=True, exist_ok=True)
     owned_md5: dict[str, str] = {}
     wrote = 0
+    real_dirs: dict[str, str] = {}
     with progress.task(f"{rec.name}: placing files", total=len(files)) as bar:
         for rel, md5 in files.items():
             if current.get(rel) != md5:
-                repo.media.copy_out(md5, safe_target(dest, rel))
+                target = safe_target(dest, rel, real_dirs)
+                repo.media.copy_out(md5, target, fresh=rel not in current and not os.path.lexists(target))
                 wrote += 1
             owned_md5[rel] = md5
             bar.advance()
-    if _same_annotations(old, rec) and all(g in current for g in old_generated):
+    if mirror is not None:
+        stats, _skipped = scan_dir(mirror)
+        gen = []
+        with progress.task(f"{rec.name}: copying annotation files") as bar:
+            for rel in sorted(stats):
+                if rel in files:
+                    continue
+                md5, done = _copy_hashed(mirror / rel, safe_target(dest, checked_rel(rel, rec.name), real_dirs),
+                                         current.get(rel))
+                wrote += done
+                owned_md5[rel] = md5
+                gen.append(rel)
+                bar.advance()
+        generated = tuple(gen)
+    elif _same_annotations(old, rec) and all(g in current for g in old_generated):
         generated = tuple(g for g in old_generated if g not in files)
         owned_md5.update({g: current[g] for g in generated})
     else:
-        by_md5: dict[str, str] = {}
-        for rel, md5 in files.items():
-            by_md5.setdefault(md5, rel)
-
-        def media_path(md: Mapping[str, Any]) -> str | None:
-            rel = by_md5.get(md.get("md5") or "")
-            return str(dest / rel) if rel is not None else None
-
-        ds = record_dataset(repo, rec, media_path, media_root=str(dest))
         repo.layout.tmp.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="export-", dir=repo.layout.tmp))
         try:
-            report = export_dataset(ds, tmp, rec.format, _export_options(rec), progress, overwrite=True)
             gen = []
-            for rel in report.files:
+            for rel in _export(repo, rec, dest, files, tmp, progress):
                 rel = checked_rel(rel, rec.name)
                 if rel in files:
                     continue
                 md5 = file_md5(tmp / rel)
                 if current.get(rel) != md5:
-                    target = safe_target(dest, rel)
+                    target = safe_target(dest, rel, real_dirs)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     try:
                         os.replace(tmp / rel, target)
@@ -148,7 +211,7 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     stale = [r for r in set(owned) | set(old_generated) if r not in owned_md5 and r in current]
     for rel in stale:
         try:
-            safe_target(dest, checked_rel(rel, rec.name)).unlink()
+            safe_target(dest, checked_rel(rel, rec.name), real_dirs).unlink()
         except FileNotFoundError:
             pass
     _prune_dirs(dest, stale)

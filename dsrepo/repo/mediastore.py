@@ -13,7 +13,6 @@ import errno
 import hashlib
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -48,36 +47,49 @@ class MediaStore:
         self.tmp_dir = tmp_dir
         self.link_mode = link_mode
         self._reflink_ok: bool | None = None if link_mode == "auto" else False
+        self._dir = os.fspath(media_dir)
+        self._tmp = os.fspath(tmp_dir)
+        self._seq = 0
 
     def path(self, md5: str) -> Path:
         return self.dir / md5[:2] / md5[2:]
 
+    def _path(self, md5: str) -> str:
+        return f"{self._dir}/{md5[:2]}/{md5[2:]}"
+
     def has(self, md5: str) -> bool:
-        return os.path.isfile(self.path(md5))
+        return os.path.isfile(self._path(md5))
 
     def put_file(self, src: str | os.PathLike, md5: str | None = None) -> tuple[str, int]:
         """Store the bytes of ``src``; returns ``(md5, size)``. A file already stored
         (by its known ``md5``) is not read again."""
-        if md5 is not None and self.has(md5):
-            return md5, os.path.getsize(self.path(md5))
+        if md5 is not None:
+            try:
+                return md5, os.stat(self._path(md5)).st_size
+            except FileNotFoundError:
+                pass
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix="media-", dir=self.tmp_dir)
+        self._seq += 1
+        tmp = f"{self._tmp}/media-{os.getpid()}-{self._seq}"
         h = hashlib.md5()
         size = 0
         try:
-            with os.fdopen(fd, "wb") as out, open(src, "rb") as f:
+            with open(tmp, "xb") as out, open(src, "rb") as f:
                 while chunk := f.read(_CHUNK):
                     h.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
             digest = h.hexdigest()
-            dest = self.path(digest)
-            if dest.is_file():
+            dest = self._path(digest)
+            if os.path.isfile(dest):
                 os.unlink(tmp)
             else:
-                dest.parent.mkdir(parents=True, exist_ok=True)
                 os.chmod(tmp, 0o444)
-                os.replace(tmp, dest)
+                try:
+                    os.replace(tmp, dest)
+                except FileNotFoundError:
+                    os.makedirs(os.path.dirname(dest), exist_ok=True)
+                    os.replace(tmp, dest)
         except BaseException:
             try:
                 os.unlink(tmp)
@@ -86,36 +98,48 @@ class MediaStore:
             raise
         return digest, size
 
-    def copy_out(self, md5: str, dest: Path) -> None:
-        """Place stored file ``md5`` at ``dest`` (temp file + rename; replaces ``dest``)."""
-        src = self.path(md5)
-        if not src.is_file():
-            raise RepoError(f"media file {md5} is missing from the store ({src}); run `dsrepo fsck`")
-        dest.parent.mkdir(parents=True, exist_ok=True)
+    def _write(self, src: str, target: str) -> None:
         if self.link_mode == "hardlink":
-            tmp = dest.parent / f".dsrepo-{os.getpid()}-{dest.name}"
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            os.link(src, tmp)
-            os.replace(tmp, dest)
+            os.link(src, target)
             return
-        fd, tmp = tempfile.mkstemp(prefix=".dsrepo-", dir=dest.parent)
+        with open(target, "xb") as out:
+            done = False
+            if self._reflink_ok is not False:
+                done = _reflink(src, out.fileno())
+                if self._reflink_ok is None:
+                    self._reflink_ok = done
+            if not done:
+                with open(src, "rb") as f:
+                    shutil.copyfileobj(f, out, _CHUNK)
+
+    def copy_out(self, md5: str, dest: str | os.PathLike, fresh: bool = False) -> None:
+        """Place stored file ``md5`` at ``dest``. An existing ``dest`` is replaced
+        atomically (temp file + rename); ``fresh`` says ``dest`` does not exist yet, so
+        the file is written in place (the caller discards the folder on failure)."""
+        src = self._path(md5)
+        if not os.path.isfile(src):
+            raise RepoError(f"media file {md5} is missing from the store ({src}); run `dsrepo fsck`")
+        dest = os.fspath(dest)
+        parent, base = os.path.split(dest)
+        self._seq += 1
+        target = dest if fresh else f"{parent}/.dsrepo-{os.getpid()}-{self._seq}-{base}"
         try:
-            with os.fdopen(fd, "wb") as out:
-                done = False
-                if self._reflink_ok is not False:
-                    done = _reflink(src, out.fileno())
-                    if self._reflink_ok is None:
-                        self._reflink_ok = done
-                if not done:
-                    with open(src, "rb") as f:
-                        shutil.copyfileobj(f, out, _CHUNK)
-            os.replace(tmp, dest)
+            self._write(src, target)
+        except FileNotFoundError:
+            os.makedirs(parent, exist_ok=True)
+            self._write(src, target)
+        except FileExistsError:
+            if fresh:
+                raise
+            os.unlink(target)  # a temp file left by a killed process that had our pid
+            self._write(src, target)
+        if fresh:
+            return
+        try:
+            os.replace(target, dest)
         except BaseException:
             try:
-                os.unlink(tmp)
+                os.unlink(target)
             except OSError:
                 pass
             raise
@@ -136,7 +160,7 @@ class MediaStore:
         """True if the stored file's bytes still hash to ``md5``."""
         h = hashlib.md5()
         try:
-            with open(self.path(md5), "rb") as f:
+            with open(self._path(md5), "rb") as f:
                 while chunk := f.read(_CHUNK):
                     h.update(chunk)
         except OSError:

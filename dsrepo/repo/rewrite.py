@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from dsrepo.progress import NULL_PROGRESS, Progress
@@ -25,8 +26,8 @@ def owned_files(repo: "Repo", w: Working) -> set[str]:
 
 
 def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
-                   export_options: Mapping[str, Any] | None = None,
-                   progress: Progress = NULL_PROGRESS) -> tuple[SourceState, Written]:
+                   export_options: Mapping[str, Any] | None = None, progress: Progress = NULL_PROGRESS,
+                   mirror: Path | None = None) -> tuple[SourceState, Written]:
     """Make ``<project>/<name>`` hold ``record_id`` and save the source's state (base =
     ``record_id``). ``w`` is the folder's examined state (None: not tracked yet; any
     files already there are left alone). Files that are not dsrepo's stay in place,
@@ -46,7 +47,7 @@ def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
         from dsrepo.repo.worktree import scan_source
 
         current = dict(scan_source(dest, None).md5)
-    written = materialize(repo, record_id, dest, current, owned, old_record, old_generated, progress)
+    written = materialize(repo, record_id, dest, current, owned, old_record, old_generated, progress, mirror)
     stats, _ = scan_dir(dest)
     t = settle(stats)
     md5 = {**{r: m for r, m in current.items() if r not in owned and r in stats}, **written.md5}

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Staged:
-    """A stored source: its record and id, and ``files``: relpath -> md5 of its media and extra files."""
+    """A stored source: its record and id, and ``files`` (relpath -> md5 of its media
+    and extra files)."""
 
     record: SourceRecord
     record_id: str
@@ -142,8 +143,7 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
             seen.add(key)
             md5 = media.md5_of(item.media) if item.media is not None else None
             data = encode_item(item, checksum=lambda _m, v=md5: v)
-            h = store.put_packed("item", data)
-            entries.append([item.subset, item.id, h])
+            entries.append([item.subset, item.id, store.put_packed("item", data)])
             bar.advance()
         files = [[rel, md5, size, "m"] for rel, (md5, size) in media.files.items()]
         for rel, md5 in (extras or {}).items():

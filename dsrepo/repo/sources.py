@@ -21,7 +21,7 @@ from dsrepo.errors import RepoError
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.layout import check_source_name
 from dsrepo.repo.materialize import checked_rel, materialize, safe_target
-from dsrepo.repo.snapshot import stage_dataset
+from dsrepo.repo.snapshot import Staged, stage_dataset
 from dsrepo.repo.rewrite import owned_files, rewrite_source
 from dsrepo.repo.working import examine_for_change
 from dsrepo.repo.worktree import (
@@ -105,11 +105,12 @@ def _input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format: str |
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_new(repo: "Repo", name: str, record_id: str, progress: Progress) -> tuple[Path, Any, Any, int]:
-    """Materialize ``record_id`` into a temp folder; returns it with its cache data."""
+def _write_new(repo: "Repo", staged: Staged, root: Path, progress: Progress) -> tuple[Path, Any, Any, int]:
+    """Materialize a staged source into a temp folder, mirroring ``root``; returns the
+    folder with its cache data."""
     tmp = Path(tempfile.mkdtemp(prefix="wc-", dir=repo.layout.tmp))
     try:
-        written = materialize(repo, record_id, tmp, {}, (), None, (), progress)
+        written = materialize(repo, staged.record_id, tmp, {}, (), None, (), progress, root)
         stats, _ = scan_dir(tmp)
         t = settle(stats)
     except BaseException:
@@ -145,7 +146,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
             iopts = _parse(fmt, import_options if not isinstance(source, Dataset) else None, False)
             eopts = _parse(fmt, export_options, True)
             staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress)
-        tmp, written, stats, t = _write_new(repo, name, staged.record_id, progress)
+            tmp, written, stats, t = _write_new(repo, staged, root, progress)
         try:
             os.rename(tmp, dest)
         except OSError as e:
@@ -175,7 +176,7 @@ def update(repo: "Repo", name: str, source: "str | os.PathLike | Dataset", forma
         eopts = _parse(st.format, export_options, True) if export_options is not None else dict(st.export_options)
         with _input(repo, source, format, st.format, import_options, progress) as (ds, root, fmt):
             staged = stage_dataset(repo, name, ds, root, st.format, st.import_options, eopts, progress=progress)
-        st, written = rewrite_source(repo, name, w, staged.record_id, eopts, progress)
+            st, written = rewrite_source(repo, name, w, staged.record_id, eopts, progress, root)
     rec = staged.record
     return SourceResult(name, st.format, staged.record_id, rec.count, rec.nfiles, rec.media_bytes, written.wrote,
                         written.deleted)

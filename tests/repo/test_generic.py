@@ -97,15 +97,35 @@ def test_in_memory_dataset(repo, tiny_format):
 
 
 def test_export_options_are_recorded_and_reused(repo, tiny_format, tmp_path):
-    repo.add(_tiny(tmp_path), name="t", format="tinyjson", export_options=["--indent"])
+    src = _tiny(tmp_path)
+    repo.add(src, name="t", format="tinyjson", export_options=["--indent"])
     c = repo.commit("init")
-    info = repo.info()
-    assert info.sources[0].export_options == {"indent": True}
-    text = (repo.layout.source_dir("t") / "items.json").read_text()
-    assert "\n  " in text  # indented by the recorded option
-    (repo.layout.source_dir("t") / "items.json").unlink()
-    repo.checkout(c.id, ["t"], force=True)
-    assert (repo.layout.source_dir("t") / "items.json").read_text() == text
+    assert repo.info().sources[0].export_options == {"indent": True}
+    wc_file = repo.layout.source_dir("t") / "items.json"
+    assert wc_file.read_bytes() == (src / "items.json").read_bytes()  # add copies the dataset as it is
+    wc_file.unlink()
+    repo.checkout(c.id, ["t"], force=True)  # annotation files are rebuilt by the exporter ...
+    text = wc_file.read_text()
+    assert "\n  " in text  # ... with the recorded export options
+    assert repo.status().clean
+
+
+def test_add_mirrors_the_dataset_folder(repo, tiny_format, tmp_path):
+    src = _tiny(tmp_path)
+    (src / "notes.txt").write_text("hello")
+    (src / "img" / "unused.png").write_bytes(b"not an item")
+    repo.add(src, name="t", format="tinyjson")
+    wc = repo.layout.source_dir("t")
+    assert tree_digest(wc) == tree_digest(src)
+    repo.commit("init")
+    assert repo.status().clean
+    # files the format does not rebuild are not versioned: a checkout that rewrites the
+    # annotation files drops them (the original folder still has them)
+    (wc / "items.json").write_text((wc / "items.json").read_text().replace('"i0"', '"j0"'))
+    repo.commit("rename an item")
+    repo.checkout("HEAD~1")
+    assert not (wc / "notes.txt").exists() and not (wc / "img" / "unused.png").exists()
+    assert repo.status().clean
 
 
 def test_unsafe_paths_in_a_stored_tree_are_refused(repo, tiny_format, tmp_path):
