@@ -10,7 +10,7 @@ from dsrepo.errors import RepoError
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.config import load_config
 from dsrepo.repo.objects import content_hash
-from dsrepo.repo.packs import TYPE_NAMES, iter_records, read_index
+from dsrepo.repo.packs import TYPE_NAMES, iter_blocks, parse_block, read_index
 from dsrepo.repo.reach import reachable
 from dsrepo.repo.refs import read_head
 
@@ -43,6 +43,28 @@ def _check_loose(repo: "Repo", rep: FsckReport, progress: Progress) -> None:
     rep.counts["loose objects"] = len(ids)
 
 
+def _check_pack(pack, rep: FsckReport, progress: Progress) -> int:
+    idx = pack.with_suffix(".idx")
+    entries = {e[0]: e for e in read_index(idx)}
+    found: dict[bytes, tuple] = {}
+    with progress.task(f"checking {pack.name}", total=len(entries)) as bar:
+        for off, z in iter_blocks(pack):
+            try:
+                raw = zlib.decompress(z)
+            except zlib.error:
+                rep.errors.append(f"{pack.name}: block at offset {off} does not decompress")
+                continue
+            for h, t, pos, n in parse_block(raw, f"{pack.name} block at offset {off}"):
+                if content_hash(raw[pos:pos + n]) != h.hex():
+                    rep.errors.append(f"{pack.name}: object {h.hex()} ({TYPE_NAMES.get(t, t)}) is corrupt")
+                found[h] = (h, off, len(z), pos, n, t)
+                bar.advance()
+    if found != entries:
+        rep.errors.append(f"{idx.name}: index does not match the pack ({len(entries)} entries, "
+                          f"{len(found)} objects found)")
+    return len(found)
+
+
 def _check_packs(repo: "Repo", rep: FsckReport, progress: Progress) -> None:
     packs_dir = repo.store.packs_dir
     packs = sorted(packs_dir.glob("pack-*.pack")) if packs_dir.is_dir() else []
@@ -51,29 +73,11 @@ def _check_packs(repo: "Repo", rep: FsckReport, progress: Progress) -> None:
         if not idx.with_suffix(".pack").is_file():
             rep.errors.append(f"{idx.name}: index without its pack")
     for pack in packs:
-        idx = pack.with_suffix(".idx")
-        if not idx.is_file():
+        if not pack.with_suffix(".idx").is_file():
             rep.warnings.append(f"{pack.name}: pack without index (an interrupted write; `dsrepo gc` removes it)")
             continue
         try:
-            entries = {h: (off, n, t) for h, off, n, t in read_index(idx)}
-            found = {}
-            with open(pack, "rb") as f, progress.task(f"checking {pack.name}", total=len(entries)) as bar:
-                for h, t, off, n in iter_records(pack):
-                    f.seek(off)
-                    try:
-                        data = zlib.decompress(f.read(n))
-                    except zlib.error:
-                        rep.errors.append(f"{pack.name}: object {h.hex()} at offset {off} does not decompress")
-                        continue
-                    if content_hash(data) != h.hex():
-                        rep.errors.append(f"{pack.name}: object {h.hex()} ({TYPE_NAMES.get(t, t)}) is corrupt")
-                    found[h] = (off, n, t)
-                    bar.advance()
-            if found != entries:
-                rep.errors.append(f"{idx.name}: index does not match the pack ({len(entries)} entries, "
-                                  f"{len(found)} records)")
-            total += len(found)
+            total += _check_pack(pack, rep, progress)
         except (RepoError, OSError) as e:
             rep.errors.append(str(e))
     rep.counts["packs"] = len(packs)

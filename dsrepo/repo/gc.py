@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from dsrepo.errors import RepoError
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.packs import PackWriter, iter_records
+from dsrepo.repo.packs import PackWriter, iter_objects, read_index
 from dsrepo.repo.reach import reachable
 from dsrepo.repo.worktree import TEMP_PREFIX, tracked_sources
 
@@ -40,18 +40,16 @@ def _repack(repo: "Repo", keep: set[bytes]) -> tuple[int, int, int, int]:
     """Rewrite the packs as one holding only ``keep``; returns (removed, freed, before, after)."""
     store = repo.store
     packs = store.pack_paths()
-    dropped = sum(1 for pack in packs for h, _t, _o, _n in iter_records(pack) if h not in keep)
+    dropped = sum(1 for pack in packs for e in read_index(pack.with_suffix(".idx")) if e[0] not in keep)
     if len(packs) <= 1 and not dropped:
         return 0, 0, len(packs), len(packs)
     before = sum(_size(p) + _size(p.with_suffix(".idx")) for p in packs)
     writer = PackWriter(store.packs_dir, repo.layout.tmp)
     try:
         for pack in packs:
-            with open(pack, "rb") as f:
-                for h, t, off, n in iter_records(pack):
-                    if h in keep and h not in writer:
-                        f.seek(off)
-                        writer.add_compressed(h, f.read(n), t)
+            for h, t, data in iter_objects(pack):
+                if h in keep:
+                    writer.add(h, data, t)
         new = writer.finish()
     except BaseException:
         writer.abort()

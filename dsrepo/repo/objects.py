@@ -41,7 +41,7 @@ class ObjectStore:
         self.objects_dir = objects_dir
         self.packs_dir = packs_dir
         self.tmp_dir = tmp_dir
-        self._index: dict[bytes, tuple[int, int, int, int]] | None = None
+        self._index: dict[bytes, tuple[int, int, int, int, int]] | None = None
         self._readers: list[PackReader] = []
         self._writer: PackWriter | None = None
 
@@ -116,14 +116,14 @@ class ObjectStore:
             return []
         return sorted(p for p in self.packs_dir.glob("pack-*.pack") if p.with_suffix(".idx").is_file())
 
-    def _load_index(self) -> dict[bytes, tuple[int, int, int, int]]:
+    def _load_index(self) -> dict[bytes, tuple[int, int, int, int, int]]:
         if self._index is None:
-            index: dict[bytes, tuple[int, int, int, int]] = {}
+            index: dict[bytes, tuple[int, int, int, int, int]] = {}
             self._readers = []
             for n, pack in enumerate(self.pack_paths()):
                 self._readers.append(PackReader(pack))
-                for h, off, length, t in read_index(pack.with_suffix(".idx")):
-                    index.setdefault(h, (n, off, length, t))
+                for h, block, block_len, off, length, _t in read_index(pack.with_suffix(".idx")):
+                    index.setdefault(h, (n, block, block_len, off, length))
             self._index = index
         return self._index
 
@@ -148,8 +148,8 @@ class ObjectStore:
         ent = self._load_index().get(b)
         if ent is None:
             raise CorruptObjectError(f"object {h} is missing from the store (not in any pack)")
-        n, off, length, _t = ent
-        data = self._readers[n].read(off, length)
+        n, block, block_len, off, length = ent
+        data = self._readers[n].read(block, block_len, off, length)
         if content_hash(data) != h:
             raise CorruptObjectError(f"object {h} is corrupt in {self._readers[n].path.name}")
         return data

@@ -1,18 +1,25 @@
-"""Pack files: many small compressed objects in one file, with a sorted index.
+"""Pack files: many small objects in one file, compressed in blocks, with a sorted index.
 
 ``pack-<name>.pack``::
 
-    b"DSPACK1\\n"
-    record*:  hash (20 bytes) | type (1 byte) | length (4 bytes, big endian) | zlib data
+    b"DSPACK2\\n"
+    block*:  length (4 bytes, big endian) | zlib(record*)
+    record:  hash (20 bytes) | type (1 byte) | length (4 bytes, big endian) | data
 
 ``pack-<name>.idx``::
 
-    b"DSIDX1\\n\\0" | count (4 bytes BE) | entry* sorted by hash:
-        hash (20) | offset of the zlib data (8) | length (4) | type (1)
+    b"DSIDX2\\n\\0" | count (4 bytes BE) | entry* sorted by hash:
+        hash (20) | block offset (8) | block length (4) | offset in block (4) | length (4) | type (1)
 
-``<name>`` is the BLAKE2b-160 of the pack bytes. Each record repeats its hash and
-type, so a pack can be verified (and its index rebuilt) on its own. Packs are
-immutable: written to a temp file, fsynced, then renamed into place (index last).
+Objects are grouped into blocks of about :data:`BLOCK` bytes before compression
+(small JSON objects compress better together), so reading one object decompresses
+one block (~0.5 ms); readers keep the last few blocks. ``<name>`` is the
+BLAKE2b-160 of the pack bytes. Each record repeats its hash and type, so a pack can
+be verified (and its index rebuilt) on its own. Packs are immutable: written to a
+temp file, fsynced, then renamed into place (index last).
+
+Blocks are compressed in a background thread (zlib releases the GIL), so storing a
+large dataset overlaps compression with importing and encoding items.
 """
 
 from __future__ import annotations
@@ -23,19 +30,27 @@ import os
 import struct
 import tempfile
 import zlib
+from collections import OrderedDict, deque
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from dsrepo.errors import CorruptObjectError
 
-PACK_MAGIC = b"DSPACK1\n"
-IDX_MAGIC = b"DSIDX1\n\0"
+PACK_MAGIC = b"DSPACK2\n"
+IDX_MAGIC = b"DSIDX2\n\0"
+_BLK = struct.Struct(">I")
 _REC = struct.Struct(">20sBI")
-_ENT = struct.Struct(">20sQIB")
+_ENT = struct.Struct(">20sQIIIB")
 _CNT = struct.Struct(">I")
 TYPE_CODES = {"item": 1, "chunk": 2, "blob": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
-LEVEL = 1  # zlib level: fast; records are small JSON
+LEVEL = 1  # zlib level: fast
+BLOCK = 256 * 1024
+_INFLIGHT = 8
+_CACHED_BLOCKS = 8
+_SWITCH_INTERVAL = 0.0002
+
+Entry = tuple[bytes, int, int, int, int, int]  # hash, block offset, block length, offset, length, type
 
 
 def _fsync_dir(path: Path) -> None:
@@ -51,8 +66,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def read_index(idx_path: Path) -> list[tuple[bytes, int, int, int]]:
-    """Entries ``(hash, offset, length, type)`` of an index file (CorruptObjectError if malformed)."""
+def read_index(idx_path: Path) -> list[Entry]:
+    """Entries of an index file (CorruptObjectError if malformed)."""
     data = idx_path.read_bytes()
     if data[:8] != IDX_MAGIC or len(data) < 12:
         raise CorruptObjectError(f"{idx_path}: not a dsrepo pack index")
@@ -63,58 +78,99 @@ def read_index(idx_path: Path) -> list[tuple[bytes, int, int, int]]:
     return list(_ENT.iter_unpack(body))
 
 
-def iter_records(pack_path: Path) -> Iterator[tuple[bytes, int, int, int]]:
-    """``(hash, type, offset, length)`` of every record, read from the pack itself."""
+def iter_blocks(pack_path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(offset, zlib bytes)`` of every block of a pack, read from the pack itself."""
     size = pack_path.stat().st_size
     with open(pack_path, "rb") as f:
         if f.read(len(PACK_MAGIC)) != PACK_MAGIC:
             raise CorruptObjectError(f"{pack_path}: not a dsrepo pack")
         pos = len(PACK_MAGIC)
         while pos < size:
-            head = f.read(_REC.size)
-            if len(head) != _REC.size:
-                raise CorruptObjectError(f"{pack_path}: truncated record header at offset {pos}")
-            h, t, n = _REC.unpack(head)
-            pos += _REC.size
-            if pos + n > size:
-                raise CorruptObjectError(f"{pack_path}: truncated record at offset {pos}")
-            yield h, t, pos, n
-            f.seek(n, os.SEEK_CUR)
+            head = f.read(_BLK.size)
+            if len(head) != _BLK.size:
+                raise CorruptObjectError(f"{pack_path}: truncated block header at offset {pos}")
+            (n,) = _BLK.unpack(head)
+            pos += _BLK.size
+            z = f.read(n)
+            if len(z) != n:
+                raise CorruptObjectError(f"{pack_path}: truncated block at offset {pos}")
+            yield pos, z
             pos += n
 
 
+def parse_block(raw: bytes, where: str) -> Iterator[tuple[bytes, int, int, int]]:
+    """``(hash, type, offset, length)`` of the records in a decompressed block."""
+    pos = 0
+    while pos < len(raw):
+        if pos + _REC.size > len(raw):
+            raise CorruptObjectError(f"{where}: truncated record header")
+        h, t, n = _REC.unpack_from(raw, pos)
+        pos += _REC.size
+        if pos + n > len(raw):
+            raise CorruptObjectError(f"{where}: truncated record")
+        yield h, t, pos, n
+        pos += n
+
+
+def iter_objects(pack_path: Path) -> Iterator[tuple[bytes, int, bytes]]:
+    """``(hash, type, data)`` of every object of a pack (CorruptObjectError on damage)."""
+    for off, z in iter_blocks(pack_path):
+        try:
+            raw = zlib.decompress(z)
+        except zlib.error as e:
+            raise CorruptObjectError(f"{pack_path.name}: block at offset {off} does not decompress ({e})") from None
+        for h, t, pos, n in parse_block(raw, f"{pack_path.name} block at offset {off}"):
+            yield h, t, raw[pos:pos + n]
+
+
 class PackReader:
-    """Random access to one pack file (memory-mapped on first read)."""
+    """Random access to one pack file (memory-mapped; recent blocks kept decompressed)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._map: mmap.mmap | None = None
+        self._blocks: OrderedDict[int, bytes] = OrderedDict()
 
-    def raw(self, offset: int, length: int) -> bytes:
-        """The zlib bytes of one record."""
+    def _block(self, offset: int, length: int) -> bytes:
+        raw = self._blocks.get(offset)
+        if raw is not None:
+            self._blocks.move_to_end(offset)
+            return raw
         if self._map is None:
             with open(self.path, "rb") as f:
                 self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         if offset + length > len(self._map):
-            raise CorruptObjectError(f"{self.path}: record at offset {offset} runs past the end of the pack")
-        return self._map[offset:offset + length]
-
-    def read(self, offset: int, length: int) -> bytes:
-        """The decompressed bytes of one record."""
+            raise CorruptObjectError(f"{self.path}: block at offset {offset} runs past the end of the pack")
         try:
-            return zlib.decompress(self.raw(offset, length))
+            raw = zlib.decompress(self._map[offset:offset + length])
         except zlib.error as e:
-            raise CorruptObjectError(f"{self.path}: record at offset {offset} does not decompress ({e})") from None
+            raise CorruptObjectError(f"{self.path}: block at offset {offset} does not decompress ({e})") from None
+        self._blocks[offset] = raw
+        if len(self._blocks) > _CACHED_BLOCKS:
+            self._blocks.popitem(last=False)
+        return raw
+
+    def read(self, block: int, block_len: int, offset: int, length: int) -> bytes:
+        """The bytes of one object."""
+        raw = self._block(block, block_len)
+        if offset + length > len(raw):
+            raise CorruptObjectError(f"{self.path}: object at {block}+{offset} runs past the end of its block")
+        return raw[offset:offset + length]
 
     def close(self) -> None:
+        self._blocks.clear()
         if self._map is not None:
             self._map.close()
             self._map = None
 
 
+def _compress(raw: bytes) -> bytes:
+    return zlib.compress(raw, LEVEL)
+
+
 class PackWriter:
-    """Accumulates records in a temp file; :meth:`finish` renames the pack and its
-    index into ``packs_dir``. Nothing is visible to readers before ``finish``."""
+    """Accumulates objects in blocks in a temp file; :meth:`finish` renames the pack and
+    its index into ``packs_dir``. Nothing is visible to readers before ``finish``."""
 
     def __init__(self, packs_dir: Path, tmp_dir: Path) -> None:
         self.packs_dir = packs_dir
@@ -125,30 +181,88 @@ class PackWriter:
         self._f.write(PACK_MAGIC)
         self._hash = hashlib.blake2b(PACK_MAGIC, digest_size=20)
         self._pos = len(PACK_MAGIC)
-        self.entries: dict[bytes, tuple[int, int, int]] = {}
+        self.entries: dict[bytes, tuple[int, int, int, int, int]] = {}
+        self._pending: set[bytes] = set()
+        self._buf: list[bytes] = []
+        self._buf_len = 0
+        self._buf_entries: list[tuple[bytes, int, int, int]] = []
+        self._inflight: deque = deque()
+        self._pool: Any = None
+        self._interval = 0.005
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.entries) + len(self._pending)
 
     def __contains__(self, h: bytes) -> bool:
-        return h in self.entries
+        return h in self.entries or h in self._pending
 
     def add(self, h: bytes, data: bytes, type_code: int) -> None:
-        """Append one object (caller checks it is not stored yet)."""
-        self.add_compressed(h, zlib.compress(data, LEVEL), type_code)
+        """Append one object (no-op if this writer already has it)."""
+        if h in self._pending or h in self.entries:
+            return
+        head = _REC.pack(h, type_code, len(data))
+        self._buf_entries.append((h, self._buf_len + len(head), len(data), type_code))
+        self._buf.append(head)
+        self._buf.append(data)
+        self._buf_len += len(head) + len(data)
+        self._pending.add(h)
+        if self._buf_len >= BLOCK:
+            self._seal(background=True)
 
-    def add_compressed(self, h: bytes, z: bytes, type_code: int) -> None:
-        """Append an already compressed record (repacking)."""
-        head = _REC.pack(h, type_code, len(z))
+    def _seal(self, background: bool) -> None:
+        if not self._buf:
+            return
+        raw = b"".join(self._buf)
+        entries = self._buf_entries
+        self._buf, self._buf_len, self._buf_entries = [], 0, []
+        if background:
+            if self._pool is None:
+                import sys
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dsrepo-zlib")
+                # The compressing thread needs the GIL back after every block; with the
+                # default 5 ms switch interval it would mostly wait for the busy main thread.
+                self._interval = sys.getswitchinterval()
+                sys.setswitchinterval(min(self._interval, _SWITCH_INTERVAL))
+            self._inflight.append((entries, self._pool.submit(_compress, raw)))
+            while len(self._inflight) > _INFLIGHT:
+                self._write_next()
+        else:
+            self._drain()
+            self._write_block(entries, _compress(raw))
+
+    def _write_next(self) -> None:
+        entries, fut = self._inflight.popleft()
+        self._write_block(entries, fut.result())
+
+    def _drain(self) -> None:
+        while self._inflight:
+            self._write_next()
+
+    def _write_block(self, entries: list[tuple[bytes, int, int, int]], z: bytes) -> None:
+        head = _BLK.pack(len(z))
         self._f.write(head)
         self._f.write(z)
         self._hash.update(head)
         self._hash.update(z)
-        self.entries[h] = (self._pos + _REC.size, len(z), type_code)
-        self._pos += _REC.size + len(z)
+        off = self._pos + _BLK.size
+        for h, inner, n, t in entries:
+            self.entries[h] = (off, len(z), inner, n, t)
+            self._pending.discard(h)
+        self._pos = off + len(z)
+
+    def _stop(self) -> None:
+        if self._pool is not None:
+            import sys
+
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+            sys.setswitchinterval(self._interval)
 
     def abort(self) -> None:
         """Drop the temp file."""
+        self._stop()
         if not self._f.closed:
             self._f.close()
         try:
@@ -158,6 +272,11 @@ class PackWriter:
 
     def finish(self) -> Path | None:
         """Write the pack and its index into place; returns the pack path (None if empty)."""
+        try:
+            self._seal(background=False)
+            self._drain()
+        finally:
+            self._stop()
         if not self.entries:
             self.abort()
             return None
@@ -168,7 +287,7 @@ class PackWriter:
         self.packs_dir.mkdir(parents=True, exist_ok=True)
         pack = self.packs_dir / f"pack-{name}.pack"
         os.replace(self._tmp, pack)
-        idx_body = b"".join(_ENT.pack(h, off, n, t) for h, (off, n, t) in sorted(self.entries.items()))
+        idx_body = b"".join(_ENT.pack(h, *e) for h, e in sorted(self.entries.items()))
         fd, tmp_idx = tempfile.mkstemp(prefix="idx-", suffix=".tmp", dir=self._tmp.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(IDX_MAGIC + _CNT.pack(len(self.entries)) + idx_body)

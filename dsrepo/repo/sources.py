@@ -72,9 +72,11 @@ def _default_name(path: Path) -> str:
 @contextmanager
 def _input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format: str | None, target_format: str | None,
            import_options: Options, progress: Progress) -> Iterator[tuple["Dataset", Path, str]]:
-    """``(dataset, root of its files, format)`` of the input. A Dataset object, or a path
-    in another format than ``target_format``, is first written in the target format
-    (with media) to a temp folder, so its files get that format's own layout."""
+    """``(dataset, root of its files, format)`` of the input; the working copy will be a
+    copy of ``root``. A dataset folder in ``target_format`` (or any format, when that is
+    None) is used as it is. A Dataset object, a single file, or a folder in another
+    format is first written in the target format (with media) to a temp folder, so the
+    working copy gets that format's own layout."""
     from dsrepo.formats.api import export_dataset, import_dataset, resolve_format
     from dsrepo.model.dataset import Dataset
 
@@ -91,11 +93,10 @@ def _input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format: str |
                 raise RepoError(f"{path}: is inside the repository's own store")
             fmt = resolve_format(path, in_format)
             ds = import_dataset(path, fmt, import_options, progress)
-            if target_format is None or target_format == fmt:
-                root = Path(ds.media_root) if ds.media_root else (path if path.is_dir() else path.parent)
-                yield ds, root, fmt
+            if path.is_dir() and (target_format is None or target_format == fmt):
+                yield ds, Path(ds.media_root) if ds.media_root else path, fmt
                 return
-            fmt = target_format
+            fmt = target_format or fmt
         repo.layout.tmp.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="convert-", dir=repo.layout.tmp))
         export_dataset(ds, tmp, fmt, {"save_media": True}, progress, overwrite=True)

@@ -73,7 +73,8 @@ def _intact(repo: Repo, c1: str, c2: str, coco_sample, coco_edited) -> None:
 
 
 COMMIT_POINTS = [
-    ("dsrepo.repo.packs:PackWriter.add_compressed", 2),   # half-written pack
+    ("dsrepo.repo.packs:PackWriter.add", 2),              # while collecting objects
+    ("dsrepo.repo.packs:PackWriter._write_block", 1),     # half-written pack
     ("dsrepo.repo.packs:_fsync_dir", 1),                   # pack and index in place, nothing refers to them
     ("dsrepo.repo.objects:ObjectStore.put_loose", 1),      # while writing metadata objects
     ("dsrepo.repo.commit:advance_head", 1),                # tree and commit written, ref not moved

@@ -65,6 +65,25 @@ def test_pack_session_roundtrip_and_dedupe(store):
     assert len(store.pack_paths()) == 2 and store.read_packed(new) == b"new"
 
 
+def test_pack_with_many_blocks(store):
+    import random
+
+    from dsrepo.repo.packs import BLOCK, iter_objects
+
+    rng = random.Random(0)
+    blobs = [bytes(rng.getrandbits(8) for _ in range(300)) + b"x" * rng.randrange(2000) for _ in range(3000)]
+    assert sum(map(len, blobs)) > 4 * BLOCK  # several blocks, compressed in the background
+    with store.pack_session():
+        hs = [store.put_packed("item", b) for b in blobs]
+    (pack,) = store.pack_paths()
+    order = list(range(len(blobs)))
+    rng.shuffle(order)
+    for i in order[:500]:
+        assert store.read_packed(hs[i]) == blobs[i]
+    objects = {h.hex(): data for h, _t, data in iter_objects(pack)}
+    assert objects == dict(zip(hs, blobs))
+
+
 def test_pack_session_aborted_writes_nothing(store, tmp_path):
     with pytest.raises(RuntimeError):
         with store.pack_session():

@@ -213,3 +213,18 @@ def test_python_api_dataset_reads_store(repo, coco_sample):
         assert it.media.path.startswith(str(repo.layout.media))
     with pytest.raises(RepoError, match="revision 'HEAD' has no source 'nope'"):
         repo.dataset("HEAD", "nope")
+
+
+def test_add_single_annotation_file(repo, coco_sample):
+    """A single file is written in the format's own layout (it may sit in a folder with
+    unrelated files, which must not be copied)."""
+    (coco_sample / "unrelated.bin").write_bytes(b"x" * 100)
+    r = repo.add(coco_sample / "annotations" / "instances_val2017.json", name="val", format="coco")
+    assert r.items == 3 and r.files == 3
+    wc = repo.layout.source_dir("val")
+    assert not (wc / "unrelated.bin").exists()
+    assert sorted(p.relative_to(wc).as_posix() for p in wc.rglob("*.json")) == ["annotations/instances_val2017.json"]
+    assert_same_content(import_dataset(coco_sample / "annotations" / "instances_val2017.json", "coco"),
+                        load_source(repo, "val"))
+    repo.commit("val only")
+    assert repo.status().clean
