@@ -70,13 +70,15 @@ def _default_name(path: Path) -> str:
 
 
 @contextmanager
-def _input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format: str | None, target_format: str | None,
-           import_options: Options, progress: Progress) -> Iterator[tuple["Dataset", Path, str]]:
+def _input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format: str | None, import_options: Options,
+           target_format: str | None, target_options: Options,
+           progress: Progress) -> Iterator[tuple["Dataset", Path, str]]:
     """``(dataset, root of its files, format)`` of the input; the working copy will be a
     copy of ``root``. A dataset folder in ``target_format`` (or any format, when that is
     None) is used as it is. A Dataset object, a single file, or a folder in another
     format is first written in the target format (with media) to a temp folder, so the
-    working copy gets that format's own layout."""
+    working copy gets that format's own layout, and read back with ``target_options``
+    (the source's import options)."""
     from dsrepo.formats.api import export_dataset, import_dataset, resolve_format
     from dsrepo.model.dataset import Dataset
 
@@ -92,15 +94,17 @@ def _input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format: str |
             if path == repo.layout.dot or repo.layout.dot in path.parents:
                 raise RepoError(f"{path}: is inside the repository's own store")
             fmt = resolve_format(path, in_format)
-            ds = import_dataset(path, fmt, import_options, progress)
-            if path.is_dir() and (target_format is None or target_format == fmt):
+            # as it is: a folder in the source's format, read with the source's options
+            as_is = path.is_dir() and (target_format is None or (target_format == fmt and not import_options))
+            ds = import_dataset(path, fmt, target_options if as_is else import_options, progress)
+            if as_is:
                 yield ds, Path(ds.media_root) if ds.media_root else path, fmt
                 return
             fmt = target_format or fmt
         repo.layout.tmp.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="convert-", dir=repo.layout.tmp))
         export_dataset(ds, tmp, fmt, {"save_media": True}, progress, overwrite=True)
-        yield import_dataset(tmp, fmt, None, progress), tmp, fmt
+        yield import_dataset(tmp, fmt, target_options, progress), tmp, fmt
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -142,9 +146,10 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
         dest = repo.layout.source_dir(name)
         if os.path.lexists(dest):
             raise RepoError(f"{dest} already exists; choose another source name (-n NAME) or move it away")
-        with _input(repo, source, format, format if isinstance(source, Dataset) else None, import_options,
+        given = import_options if not isinstance(source, Dataset) else None
+        with _input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
                     progress) as (ds, root, fmt):
-            iopts = _parse(fmt, import_options if not isinstance(source, Dataset) else None, False)
+            iopts = _parse(fmt, given, False)
             eopts = _parse(fmt, export_options, True)
             staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress)
             tmp, written, stats, t = _write_new(repo, staged, root, progress)
@@ -175,7 +180,8 @@ def update(repo: "Repo", name: str, source: "str | os.PathLike | Dataset", forma
             raise RepoError(f"source {name!r} has changes that are not committed; commit them first, "
                             "or use --force to replace them")
         eopts = _parse(st.format, export_options, True) if export_options is not None else dict(st.export_options)
-        with _input(repo, source, format, st.format, import_options, progress) as (ds, root, fmt):
+        with _input(repo, source, format, import_options, st.format, dict(st.import_options),
+                    progress) as (ds, root, fmt):
             staged = stage_dataset(repo, name, ds, root, st.format, st.import_options, eopts, progress=progress)
             st, written = rewrite_source(repo, name, w, staged.record_id, eopts, progress, root)
     rec = staged.record

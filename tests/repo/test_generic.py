@@ -147,3 +147,30 @@ def test_unsafe_paths_in_a_stored_tree_are_refused(repo, tiny_format, tmp_path):
         rewrite_source(repo, "t", examine(repo, "t", True), rid)
     assert not (tmp_path / "outside.png").exists()
     assert tree_digest(tmp_path) == before
+
+
+def test_update_from_another_format(repo, tiny_format, coco_sample, tmp_path):
+    repo.add(coco_sample, name="coco", format="coco")
+    repo.commit("coco")
+    src = _tiny(tmp_path)
+    r = repo.update("coco", src, format="tinyjson")
+    assert (r.format, r.items) == ("coco", 3)
+    wc = repo.layout.source_dir("coco")
+    assert (wc / "annotations" / "instances_default.json").is_file()  # the source keeps its format
+    assert not (wc / "annotations" / "instances_train2017.json").exists()
+    assert not (wc / "train2017").exists()
+    st = repo.status().get("coco")
+    assert st.change.counts() == {"added": 3, "removed": 8, "modified": 0}
+    repo.commit("replaced by the tiny dataset")
+    assert repo.status().clean
+    # COCO names items after their image files (tiny's images are img/<k>.png)
+    assert sorted(it.id for it in repo.dataset()) == ["0", "1", "2"]
+
+
+def test_update_with_import_options_reads_back_with_the_source_options(repo, coco_sample, coco_edited):
+    repo.add(coco_sample, name="coco", format="coco")
+    repo.commit("coco")
+    repo.update("coco", coco_edited, format="coco", import_options=["--keep-original-category-ids"])
+    repo.commit("edited, read with original category ids")
+    assert repo.info().sources[0].import_options == {}
+    assert repo.status().clean
