@@ -8,8 +8,7 @@ import orjson
 
 from dsrepo.errors import RepoError
 from dsrepo.formats.common.files import atomic_write_bytes
-from dsrepo.repo.layout import STORE_VERSION, Layout
-from dsrepo.repo.mediastore import LINK_MODES
+from dsrepo.repo.layout import LINK_MODES, STORE_VERSION, Layout
 
 
 @dataclass(frozen=True, slots=True)

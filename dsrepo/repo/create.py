@@ -9,8 +9,7 @@ from pathlib import Path
 
 from dsrepo.errors import RepoError
 from dsrepo.repo.config import Config, save_config
-from dsrepo.repo.layout import REPO_DIR, Layout
-from dsrepo.repo.mediastore import LINK_MODES
+from dsrepo.repo.layout import LINK_MODES, REPO_DIR, Layout
 
 DEFAULT_BRANCH = "main"
 

@@ -17,6 +17,7 @@ from dsrepo.errors import RepoError
 REPO_DIR = ".dsrepo"
 PIN_FILE = "dsrepo.pin"
 STORE_VERSION = 1
+LINK_MODES = ("auto", "copy", "hardlink")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _RESERVED = {REPO_DIR, PIN_FILE, ".git", ".dvc"}
 

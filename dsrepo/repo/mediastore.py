@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Iterator
 
 from dsrepo.errors import RepoError
+from dsrepo.repo.layout import LINK_MODES
 
-LINK_MODES = ("auto", "copy", "hardlink")
 _FICLONE = 0x40049409
 _CHUNK = 1 << 20
 _NO_REFLINK = {errno.EOPNOTSUPP, errno.ENOTTY, errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EPERM}

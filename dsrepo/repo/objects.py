@@ -20,10 +20,12 @@ import tempfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from dsrepo.errors import CorruptObjectError
-from dsrepo.repo.packs import TYPE_CODES, PackReader, PackWriter, read_index
+
+if TYPE_CHECKING:
+    from dsrepo.repo.packs import PackReader, PackWriter
 
 def content_hash(data: bytes) -> str:
     """BLAKE2b-160 hex digest; the same function as dsrepo.model.encoding.content_hash
@@ -42,8 +44,8 @@ class ObjectStore:
         self.packs_dir = packs_dir
         self.tmp_dir = tmp_dir
         self._index: dict[bytes, tuple[int, int, int, int, int]] | None = None
-        self._readers: list[PackReader] = []
-        self._writer: PackWriter | None = None
+        self._readers: list["PackReader"] = []
+        self._writer: "PackWriter | None" = None
 
     # -- loose ---------------------------------------------------------------------------
 
@@ -118,6 +120,8 @@ class ObjectStore:
 
     def _load_index(self) -> dict[bytes, tuple[int, int, int, int, int]]:
         if self._index is None:
+            from dsrepo.repo.packs import PackReader, read_index
+
             index: dict[bytes, tuple[int, int, int, int, int]] = {}
             self._readers = []
             for n, pack in enumerate(self.pack_paths()):
@@ -158,6 +162,8 @@ class ObjectStore:
         """Add an object to the open pack (see :meth:`pack_session`); no-op if stored."""
         if self._writer is None:
             raise RuntimeError("put_packed outside pack_session")
+        from dsrepo.repo.packs import TYPE_CODES
+
         h = h or content_hash(data)
         b = bytes.fromhex(h)
         if b in self._writer or b in self._load_index():
@@ -172,6 +178,8 @@ class ObjectStore:
         if self._writer is not None:
             yield self
             return
+        from dsrepo.repo.packs import PackWriter
+
         self._load_index()
         self._writer = PackWriter(self.packs_dir, self.tmp_dir)
         try:

@@ -20,11 +20,11 @@ from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.config import load_config
 from dsrepo.repo.layout import Layout, find_project
 from dsrepo.repo.lock import repo_lock
-from dsrepo.repo.mediastore import MediaStore
 from dsrepo.repo.objects import ObjectStore
 
 if TYPE_CHECKING:
     from dsrepo.model.dataset import Dataset
+    from dsrepo.repo.mediastore import MediaStore
 
 Options = Sequence[str] | Mapping[str, Any] | None
 
@@ -36,11 +36,20 @@ class Repo:
         self.layout = Layout(Path(root).absolute())
         self.config = load_config(self.layout)
         self.store = ObjectStore(self.layout.objects, self.layout.packs, self.layout.tmp)
-        self.media = MediaStore(self.layout.media, self.layout.tmp, self.config.link)
+        self._media: "MediaStore | None" = None
 
     @property
     def root(self) -> Path:
         return self.layout.root
+
+    @property
+    def media(self) -> "MediaStore":
+        """The md5-addressed media store (created on first use)."""
+        if self._media is None:
+            from dsrepo.repo.mediastore import MediaStore
+
+            self._media = MediaStore(self.layout.media, self.layout.tmp, self.config.link)
+        return self._media
 
     # -- opening -------------------------------------------------------------------------
 
