@@ -16,17 +16,15 @@ intact; running it again (with ``--force``) finishes it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from dsrepo.errors import CorruptObjectError, RepoError, UsageError
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import commit_sources
-from dsrepo.repo.materialize import checked_rel, safe_target
 from dsrepo.repo.pin import read_pin, write_current
 from dsrepo.repo.refs import HEADS, read_head, read_ref, set_head
-from dsrepo.repo.rewrite import owned_files, rewrite_source
+from dsrepo.repo.rewrite import delete_files, rewrite_source
 from dsrepo.repo.status import ADDED, CLEAN, compare
 from dsrepo.repo.working import Working, examine_for_change
 from dsrepo.repo.worktree import drop_state, tracked_sources
@@ -66,17 +64,8 @@ def _target(repo: "Repo", rev: str | None, pinned: bool) -> tuple[str, str | Non
 
 
 def _delete_source(repo: "Repo", w: Working) -> None:
-    dest = repo.layout.source_dir(w.name)
     if w.scan is not None:
-        for rel in sorted(owned_files(repo, w)):
-            p = safe_target(dest, checked_rel(rel, w.name))
-            if p.is_file() or p.is_symlink():
-                p.unlink()
-        for dirpath, _d, _f in sorted(os.walk(dest, topdown=False), key=lambda x: -len(x[0])):
-            try:
-                os.rmdir(dirpath)
-            except OSError:
-                pass
+        delete_files(repo, w)
     drop_state(repo.layout, w.name)
 
 

@@ -82,22 +82,22 @@ class Repo:
     def add(self, source: "str | os.PathLike | Dataset", name: str | None = None, format: str | None = None,
             import_options: Options = None, export_options: Options = None,
             progress: Progress = NULL_PROGRESS):
-        """Copy a dataset in as a new source (see :func:`dsrepo.repo.sources.add`)."""
-        from dsrepo.repo.sources import add
+        """Copy a dataset in as a new source (see :mod:`dsrepo.repo.add`)."""
+        from dsrepo.repo.add import add
 
         return add(self, source, name, format, import_options, export_options, progress)
 
     def update(self, name: str, source: "str | os.PathLike | Dataset", format: str | None = None,
                import_options: Options = None, export_options: Options = None, force: bool = False,
                progress: Progress = NULL_PROGRESS):
-        """Replace source ``name`` with a new version (see :func:`dsrepo.repo.sources.update`)."""
-        from dsrepo.repo.sources import update
+        """Replace source ``name`` with a new version (see :mod:`dsrepo.repo.update`)."""
+        from dsrepo.repo.update import update
 
         return update(self, name, source, format, import_options, export_options, force, progress)
 
     def remove(self, name: str, keep_data: bool = False, force: bool = False):
-        """Stop tracking source ``name`` (see :func:`dsrepo.repo.sources.remove`)."""
-        from dsrepo.repo.sources import remove
+        """Stop tracking source ``name`` (see :mod:`dsrepo.repo.remove`)."""
+        from dsrepo.repo.remove import remove
 
         return remove(self, name, keep_data, force)
 

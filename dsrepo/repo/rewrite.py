@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import file_entries, load_record
-from dsrepo.repo.materialize import Written, materialize
+from dsrepo.repo.materialize import Written, checked_rel, materialize, safe_target
 from dsrepo.repo.working import Working
 from dsrepo.repo.worktree import SourceState, cache_entries, save_state, scan_dir, settle
 
@@ -58,3 +59,26 @@ def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
                      time=t, files=cache_entries(stats, md5))
     save_state(repo.layout, st)
     return st, written
+
+
+def delete_files(repo: "Repo", w: Working, everything: bool = False) -> tuple[int, tuple[str, ...]]:
+    """Delete the files of ``w``'s working copy that belong to its content (all files
+    with ``everything``) and the folders left empty. Returns ``(deleted, files left)``."""
+    dest = repo.layout.source_dir(w.name)
+    owned = owned_files(repo, w)
+    if everything and w.scan is not None:
+        owned |= set(w.scan.md5)
+    deleted = 0
+    real_dirs: dict[str, str] = {}
+    for rel in sorted(owned):
+        p = safe_target(dest, checked_rel(rel, w.name), real_dirs)
+        if p.is_file() or p.is_symlink():
+            p.unlink()
+            deleted += 1
+    for dirpath, _dirs, _files in sorted(os.walk(dest, topdown=False), key=lambda x: -len(x[0])):
+        try:
+            os.rmdir(dirpath)
+        except OSError:
+            pass
+    left = tuple(sorted(scan_dir(dest)[0])) if dest.exists() else ()
+    return deleted, left
