@@ -71,7 +71,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
             raise RepoError(f"{dest} already exists; choose another source name (-n NAME) or move it away")
         given = import_options if not isinstance(source, Dataset) else None
         with dataset_input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
-                    progress) as (ds, root, fmt):
+                           progress) as (ds, root, fmt):
             iopts = source_options(fmt, given, False)
             eopts = source_options(fmt, export_options, True)
             staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress)

@@ -30,9 +30,11 @@ def update(repo: "Repo", name: str, source: "str | os.PathLike | Dataset", forma
         if not force and not w.missing and w.record != st.base:
             raise RepoError(f"source {name!r} has changes that are not committed; commit them first, "
                             "or use --force to replace them")
-        eopts = source_options(st.format, export_options, True) if export_options is not None else dict(st.export_options)
+        eopts = dict(st.export_options)
+        if export_options is not None:
+            eopts = source_options(st.format, export_options, True)
         with dataset_input(repo, source, format, import_options, st.format, dict(st.import_options),
-                    progress) as (ds, root, fmt):
+                           progress) as (ds, root, fmt):
             staged = stage_dataset(repo, name, ds, root, st.format, st.import_options, eopts, progress=progress)
             st, written = rewrite_source(repo, name, w, staged.record_id, eopts, progress, root)
     rec = staged.record

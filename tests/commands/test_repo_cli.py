@@ -64,7 +64,8 @@ def test_user_workflow(proj, data, capsys):
     code, out, _ = run(capsys, "checkout", "HEAD~1")
     assert code == 0 and out.startswith(f"checked out {c1} (detached HEAD)")
     code, out, _ = run(capsys, "status")
-    assert out.splitlines() == [f"HEAD detached ({c1})", "  coco: clean", "nothing to commit, working copies match HEAD"]
+    assert out.splitlines() == [f"HEAD detached ({c1})", "  coco: clean",
+                                "nothing to commit, working copies match HEAD"]
     assert run(capsys, "branch", "relabel")[1] == f"created branch relabel at {c1}\n"
     assert run(capsys, "checkout", "relabel")[1].startswith("checked out branch relabel")
     assert run(capsys, "tag", "v1.0")[1] == f"created tag v1.0 at {c1}\n"
@@ -104,7 +105,8 @@ def test_errors_have_one_line_and_exit_codes(proj, data, capsys):
     assert code == 3 and err.startswith("error: ") and "captions_train2017.json" in err and err.count("\n") == 1
     run(capsys, "add", str(data[0]), "-f", "coco", "-n", "coco")
     code, _, err = run(capsys, "add", str(data[0]), "-f", "coco", "-n", "coco")
-    assert (code, err) == (6, "error: source 'coco' already exists (use `dsrepo update coco PATH` to replace its content)\n")
+    assert (code, err) == (6, "error: source 'coco' already exists "
+                              "(use `dsrepo update coco PATH` to replace its content)\n")
     run(capsys, "commit", "-m", "init")
     run(capsys, "update", "coco", str(data[1]), "-f", "coco")
     run(capsys, "commit", "-m", "edit")
@@ -144,7 +146,8 @@ def test_remove_and_gc(proj, data, capsys):
 def test_status_unchanged_imports_no_heavy_modules(proj, data, capsys):
     run(capsys, "add", str(data[0]), "-f", "coco", "-n", "coco")
     run(capsys, "commit", "-m", "init")
-    code = ("import sys\nfrom dsrepo.commands.app import main\ntry:\n    main(['status'])\nexcept SystemExit:\n    pass\n"
+    code = ("import sys\nfrom dsrepo.commands.app import main\n"
+            "try:\n    main(['status'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('numpy', 'cv2', 'pycocotools', 'lxml', 'dsrepo.formats.coco.importer') "
             "if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], cwd=proj, capture_output=True, text=True,

@@ -21,7 +21,8 @@ def _assert_only_staged(before: dict, after: dict) -> None:
     """Nothing changed except what status may record: new objects and the stat cache."""
     staging = (".dsrepo/packs/", ".dsrepo/objects/", ".dsrepo/media/", ".dsrepo/state/")
     assert {k: v for k, v in before.items() if not k.startswith(".dsrepo/state/")} == \
-        {k: v for k, v in after.items() if not k.startswith(staging) or (k in before and not k.startswith(".dsrepo/state/"))}
+        {k: v for k, v in after.items()
+         if not k.startswith(staging) or (k in before and not k.startswith(".dsrepo/state/"))}
 
 
 def _committed(repo, coco_sample):
@@ -39,7 +40,8 @@ def test_create_where_project_exists(tmp_path):
 
 
 def test_open_without_project(tmp_path):
-    with pytest.raises(RepoError, match=r"^no dsrepo project in .* or any parent folder \(run `dsrepo create` first\)$"):
+    with pytest.raises(RepoError, match=r"^no dsrepo project in .* or any parent folder "
+                                        r"\(run `dsrepo create` first\)$"):
         Repo.open(tmp_path)
 
 
@@ -59,7 +61,8 @@ def test_checkout_over_local_changes(repo, coco_sample, coco_edited):
     doc["annotations"][0]["caption"] = "local edit"
     ann.write_text(json.dumps(doc))
     before = _snapshot(repo)
-    with pytest.raises(RepoError, match=r"^local changes in source coco: commit them, or use --force to discard them$"):
+    with pytest.raises(RepoError, match=r"^local changes in source coco: commit them, "
+                                        r"or use --force to discard them$"):
         repo.checkout("HEAD~1")
     _assert_only_staged(before, _snapshot(repo))
     assert repo.status().get("coco").state == "modified"
@@ -79,7 +82,8 @@ def test_unknown_revision_changes_nothing(repo, coco_sample):
 
 def test_source_name_clash(repo, coco_sample):
     before = _committed(repo, coco_sample)
-    with pytest.raises(RepoError, match=r"^source 'coco' already exists \(use `dsrepo update coco PATH` to replace its content\)$"):
+    with pytest.raises(RepoError, match=r"^source 'coco' already exists "
+                                        r"\(use `dsrepo update coco PATH` to replace its content\)$"):
         repo.add(coco_sample, name="coco", format="coco")
     assert _snapshot(repo) == before
 
@@ -88,7 +92,8 @@ def test_add_over_existing_folder(repo, coco_sample):
     (repo.root / "data").mkdir()
     (repo.root / "data" / "notes.txt").write_text("mine")
     before = _snapshot(repo)
-    with pytest.raises(RepoError, match=rf"^{repo.root / 'data'} already exists; choose another source name \(-n NAME\) or move it away$"):
+    with pytest.raises(RepoError, match=rf"^{repo.root / 'data'} already exists; "
+                                        r"choose another source name \(-n NAME\) or move it away$"):
         repo.add(coco_sample, name="data", format="coco")
     assert _snapshot(repo) == before
 
@@ -121,7 +126,8 @@ def test_dataset_that_fails_to_import(repo, coco_sample, tmp_path):
 def test_bad_options(repo, coco_sample):
     with pytest.raises(UsageError, match=r"^coco import: unknown option --nope"):
         repo.add(coco_sample, name="x", format="coco", import_options=["--nope"])
-    with pytest.raises(UsageError, match=r"^option --segmentation-mode: expected one of guess, polygons, mask, got 'x'$"):
+    with pytest.raises(UsageError,
+                       match=r"^option --segmentation-mode: expected one of guess, polygons, mask, got 'x'$"):
         repo.add(coco_sample, name="x", format="coco", export_options=["--segmentation-mode", "x"])
     assert repo.status().sources == ()
     assert not (repo.root / "x").exists()
@@ -156,7 +162,8 @@ def test_commit_with_missing_source_folder(repo, coco_sample):
     _committed(repo, coco_sample)
     shutil.rmtree(repo.layout.source_dir("coco"))
     assert repo.status().get("coco").state == "missing"
-    with pytest.raises(RepoError, match=r"^source folder missing: coco \(restore it with `dsrepo checkout --force -- NAME`"):
+    with pytest.raises(RepoError,
+                       match=r"^source folder missing: coco \(restore it with `dsrepo checkout --force -- NAME`"):
         repo.commit("x")
     repo.checkout("HEAD", ["coco"], force=True)
     assert repo.status().clean
@@ -168,7 +175,8 @@ def test_update_over_uncommitted_edits(repo, coco_sample, coco_edited):
     doc = json.loads(ann.read_text())
     doc["annotations"][0]["caption"] = "mine"
     ann.write_text(json.dumps(doc))
-    with pytest.raises(RepoError, match=r"^source 'coco' has changes that are not committed; commit them first, or use --force to replace them$"):
+    with pytest.raises(RepoError, match=r"^source 'coco' has changes that are not committed; commit them first, "
+                                        r"or use --force to replace them$"):
         repo.update("coco", coco_edited, format="coco")
     assert "mine" in ann.read_text()
     repo.update("coco", coco_edited, format="coco", force=True)
@@ -182,7 +190,8 @@ def test_remove_with_uncommitted_edits(repo, coco_sample):
     doc = json.loads(ann.read_text())
     doc["annotations"][0]["caption"] = "mine"
     ann.write_text(json.dumps(doc))
-    with pytest.raises(RepoError, match=r"^source 'coco' has changes that are not committed; commit them, or use --keep-data"):
+    with pytest.raises(RepoError,
+                       match=r"^source 'coco' has changes that are not committed; commit them, or use --keep-data"):
         repo.remove("coco")
     assert ann.is_file()
     repo.remove("coco", force=True)

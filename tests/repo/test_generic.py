@@ -68,7 +68,8 @@ def test_symlink_leaving_the_source_is_not_followed(repo, tiny_format, tmp_path)
     progress = NullProgress()
     r = repo.add(src, name="t", format="tinyjson", progress=progress)
     assert r.files == 3
-    assert progress.warnings == ["t: 1 images are symlinks pointing outside the dataset folder; not followed, not stored"]
+    assert progress.warnings == [
+        "t: 1 images are symlinks pointing outside the dataset folder; not followed, not stored"]
     stored = [p for p in repo.layout.media.rglob("*") if p.is_file()]
     assert all(p.read_bytes() != b"SECRET" for p in stored)
     assert not (repo.layout.source_dir("t") / "img" / "evil.png").exists()

@@ -79,7 +79,8 @@ def test_pinned_workflow(ml_repo, coco_sample, coco_edited):
 
 
 def test_pin_errors(repo, coco_sample):
-    with pytest.raises(RepoError, match=r"^no pin file .*dsrepo\.pin \(it is written by `dsrepo commit` and `dsrepo checkout`\)$"):
+    with pytest.raises(RepoError, match=r"^no pin file .*dsrepo\.pin "
+                                        r"\(it is written by `dsrepo commit` and `dsrepo checkout`\)$"):
         repo.checkout(pinned=True)
     repo.add(coco_sample, name="coco", format="coco")
     repo.commit("init")

@@ -28,7 +28,8 @@ def test_add_builds_working_copy_in_coco_layout(repo, coco_sample):
     digest = tree_digest(wc)
     src = tree_digest(coco_sample)
     # images are byte-identical at the same relative paths
-    assert {k: v for k, v in digest.items() if k.endswith(".jpg")} == {k: v for k, v in src.items() if k.endswith(".jpg")}
+    assert {k: v for k, v in digest.items() if k.endswith(".jpg")} == \
+        {k: v for k, v in src.items() if k.endswith(".jpg")}
     assert sorted(k for k in digest if k.endswith(".json")) == sorted(k for k in src if k.endswith(".json"))
     # the working copy loads to exactly what was imported
     assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
