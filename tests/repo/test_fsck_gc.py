@@ -100,3 +100,19 @@ def test_gc_keeps_uncommitted_working_content(repo, coco_sample, tiny_format, tm
     c = repo.commit("init")
     assert c.summary["coco"]["added"] == 8
     assert repo.fsck().ok
+
+
+def test_hardlink_mode_shares_read_only_files(tmp_path, coco_sample):
+    repo = Repo.create(tmp_path / "hl", link="hardlink")
+    repo.add(coco_sample, name="coco", format="coco")
+    repo.commit("init")
+    img = repo.layout.source_dir("coco") / "val2017" / "000000000201.jpg"
+    st = img.stat()
+    assert st.st_nlink == 2 and st.st_mode & 0o222 == 0
+    assert repo.fsck().ok
+    # the documented risk of this mode: an in-place edit changes the stored copy too
+    os.chmod(img, 0o644)
+    with open(img, "r+b") as f:
+        f.write(b"XX")
+    rep = Repo.open(repo.root).fsck()
+    assert len(rep.errors) == 1 and rep.errors[0].startswith("media file ") and "is corrupt" in rep.errors[0]
