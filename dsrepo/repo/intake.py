@@ -81,7 +81,10 @@ def dataset_input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format
             as_is = path.is_dir() and (target_format is None or (target_format == fmt and not import_options))
             ds = import_dataset(path, fmt, target_options if as_is else import_options, progress)
             if as_is:
-                yield ds, Path(ds.media_root) if ds.media_root else path, fmt
+                root = Path(ds.media_root).absolute() if ds.media_root else path
+                if root == repo.root or root in repo.root.parents:
+                    raise RepoError(f"{root}: holds this project; add the dataset's own folder")
+                yield ds, root, fmt
                 return
             fmt = target_format or fmt
         repo.layout.tmp.mkdir(parents=True, exist_ok=True)

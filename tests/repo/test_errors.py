@@ -203,3 +203,15 @@ def test_unknown_source(repo):
         repo.remove("x")
     with pytest.raises(RepoError, match=r"^no source named 'x' \(sources: none\)$"):
         repo.update("x", "/nonexistent")
+
+
+def test_adding_a_folder_that_holds_the_project(tmp_path, coco_sample):
+    import shutil as sh
+
+    root = tmp_path / "data"
+    sh.copytree(coco_sample, root)
+    repo = Repo.create(root / "proj")
+    before = tree_digest(root)
+    with pytest.raises(RepoError, match=rf"^{root}: holds this project; add the dataset's own folder$"):
+        repo.add(root, name="coco", format="coco")
+    assert tree_digest(root) == before
