@@ -23,23 +23,6 @@ FORMATS: dict[str, str] = {
     "coco_panoptic": "dsrepo.formats.coco.spec:COCO_PANOPTIC",
     "coco_stuff": "dsrepo.formats.coco.spec:COCO_STUFF",
     "coco_image_info": "dsrepo.formats.coco.spec:COCO_IMAGE_INFO",
-    "voc": "dsrepo.formats.voc.spec:VOC",
-    "voc_classification": "dsrepo.formats.voc.spec:VOC_CLASSIFICATION",
-    "voc_detection": "dsrepo.formats.voc.spec:VOC_DETECTION",
-    "voc_segmentation": "dsrepo.formats.voc.spec:VOC_SEGMENTATION",
-    "voc_action": "dsrepo.formats.voc.spec:VOC_ACTION",
-    "voc_layout": "dsrepo.formats.voc.spec:VOC_LAYOUT",
-    "yolo": "dsrepo.formats.yolo.spec:YOLO",
-    "yolo_ultralytics": "dsrepo.formats.yolo.spec:YOLO_ULTRALYTICS",
-    "imagenet": "dsrepo.formats.imagenet.spec:IMAGENET",
-    "imagenet_txt": "dsrepo.formats.imagenet.spec:IMAGENET_TXT",
-    "cvat": "dsrepo.formats.cvat.spec:CVAT",
-    "labelme": "dsrepo.formats.labelme.spec:LABELME",
-    "datumaro": "dsrepo.formats.datumaro.spec:DATUMARO",
-    "image_dir": "dsrepo.formats.image_dir.spec:IMAGE_DIR",
-    "image_zip": "dsrepo.formats.image_dir.spec:IMAGE_ZIP",
-    "segments_ai": "dsrepo.formats.segments_ai.spec:SEGMENTS_AI",
-    "gt_studio": "dsrepo.formats.gt_studio.spec:GT_STUDIO",
 }
 
 
