@@ -1,0 +1,1 @@
+"""Datumaro 1.x JSON format (``annotations/<subset>.json`` + ``images/<subset>/``)."""
