@@ -10,6 +10,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Repo": "dsrepo.repo.repo:Repo",
     "Dataset": "dsrepo.model.dataset:Dataset",
     "Item": "dsrepo.model.item:Item",
     "Categories": "dsrepo.model.categories:Categories",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -12,19 +12,28 @@ from dsrepo.commands import _project, _ui
 
 def info(
     rev: str = typer.Argument("HEAD", help="Revision (id prefix, branch, tag, HEAD~N, ...)."),
+    pipeline: bool = typer.Option(True, "--pipeline/--no-pipeline",
+                                  help="Build the project (cached) to count items and annotations per stage."),
     project: Optional[Path] = _project.PROJECT,
     as_json: bool = _project.JSON,
 ) -> None:
-    """Show a revision: commit details and each source's format, items, subsets and files."""
+    """Show a revision: commit details, each source's format, items, subsets and files,
+    and the pipeline (sources -> stages) with item and annotation counts per step."""
+    repo = _project.open_repo(project)
+    render(repo.info(rev, pipeline), as_json)
+
+
+def render(r: Any, as_json: bool = False) -> None:
+    """Print revision info as text or JSON (also used by ``dsrepo demo``)."""
+    from dsrepo.commands._pipeline import render_steps, step_dict
     from dsrepo.commands.log import entry_dict
 
-    repo = _project.open_repo(project)
-    r = repo.info(rev)
     sources = [{"name": s.name, "record": s.record, "format": s.format, "items": s.items, "subsets": s.subsets,
                 "labels": s.labels, "files": s.files, "media_bytes": s.media_bytes,
                 "import_options": s.import_options, "export_options": s.export_options} for s in r.sources]
     if as_json:
-        _ui.print_json({**entry_dict(r.entry), "sources": sources})
+        _ui.print_json({**entry_dict(r.entry), "sources": sources, "merge_policy": r.merge_policy,
+                        "pipeline": [step_dict(s) for s in r.steps], "build_error": r.build_error})
         return
     e = entry_dict(r.entry)
     refs = f" ({', '.join(e['refs'])})" if e["refs"] else ""
@@ -39,6 +48,11 @@ def info(
         subsets = ", ".join(f"{k} {v}" for k, v in s["subsets"].items())
         _ui.echo(f"source {s['name']} ({s['format']}): {s['items']} items ({subsets}), {s['labels']} labels, "
                  f"{s['files']} files ({s['media_bytes'] / 1e6:.1f} MB)")
+    if r.steps:
+        _ui.echo(f"pipeline (merge policy {r.merge_policy}):")
+        render_steps(r.steps)
+    if r.build_error:
+        _ui.echo(f"pipeline does not build: {r.build_error}")
 
 
 def register(app: typer.Typer) -> None:

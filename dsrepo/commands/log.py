@@ -33,13 +33,18 @@ def log(
     as_json: bool = _project.JSON,
 ) -> None:
     """Show commits, newest first."""
-    from dsrepo.repo.commit import summary_line
-
     repo = _project.open_repo(project)
     entries = repo.log(rev, limit)
     if as_json:
         _ui.print_json([entry_dict(e) for e in entries])
         return
+    render(entries, oneline)
+
+
+def render(entries: Any, oneline: bool = False) -> None:
+    """Print log entries as text (also used by ``dsrepo demo``)."""
+    from dsrepo.repo.commit import summary_line
+
     if not entries:
         _ui.echo("no commits yet")
         return

@@ -42,7 +42,11 @@ def _as_dict(st: Any, items: bool) -> dict:
         if items:
             d["items"] = {k: [_key(x) for x in getattr(c, k)] for k in ("added", "removed", "modified")}
         sources.append(d)
-    return {"branch": st.branch, "head": st.head, "clean": st.clean, "sources": sources}
+    pc = st.pipeline_change
+    pipeline = {"merge_policy": st.pipeline.merge_policy, "stages": [x.to_dict() for x in st.pipeline.stages],
+                "added": [x.id for x in pc.added], "removed": [x.id for x in pc.removed],
+                "policy_changed": list(pc.policy) if pc.policy else None}
+    return {"branch": st.branch, "head": st.head, "clean": st.clean, "sources": sources, "pipeline": pipeline}
 
 
 def status(
@@ -57,6 +61,11 @@ def status(
     if as_json:
         _ui.print_json(_as_dict(st, True))
         return
+    render(st, verbose)
+
+
+def render(st: Any, verbose: bool = False) -> None:
+    """Print a status as text (also used by ``dsrepo demo``)."""
     where = f"On branch {st.branch}" if st.branch else "HEAD detached"
     _ui.echo(f"{where} ({_project.short(st.head)})" if st.head else f"{where} (no commits yet)")
     for s in st.sources:
@@ -75,6 +84,12 @@ def status(
             for mark, keys in (("A", c.added), ("D", c.removed), ("M", c.modified)):
                 for k in keys:
                     _ui.echo(f"    {mark} {_key(k)}")
+    pc = st.pipeline_change
+    for mark, stages in (("+", pc.added), ("-", pc.removed)):
+        for x in stages:
+            _ui.echo(f"  stage {mark} [{x.id}] {x.target}: {x.describe()}")
+    if pc.policy:
+        _ui.echo(f"  merge policy: {pc.policy[0]} -> {pc.policy[1]}")
     if not st.sources:
         _ui.echo("no sources (use `dsrepo add PATH`)")
     elif st.clean:

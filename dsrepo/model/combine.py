@@ -29,7 +29,9 @@ from dsrepo.model.merge import remap_labels
 POLICIES = ("exact", "union", "intersect")
 
 
-def _united_categories(datasets: Sequence[Dataset]) -> tuple[Categories, list[dict[int, int]]]:
+def unite_categories(datasets: Sequence[Dataset]) -> tuple[Categories, list[dict[int, int]]]:
+    """Labels of ``datasets`` united by name (first seen first) and, per dataset, the
+    map from its label indices to the united ones."""
     labels: list[LabelCategory] = []
     pos: dict[str, int] = {}
     maps = []
@@ -81,7 +83,7 @@ def _exact(datasets: Sequence[Dataset]) -> tuple[Dataset, dict[str, Any]]:
 
 
 def _union(datasets: Sequence[Dataset]) -> tuple[Dataset, dict[str, Any]]:
-    cats, maps = _united_categories(datasets)
+    cats, maps = unite_categories(datasets)
     items: dict[tuple[str, str], Item] = {}
     renamed = []
     for n, (ds, m) in enumerate(zip(datasets, maps), 1):
@@ -139,7 +141,7 @@ def _vote(anns_by_source: list[list[Annotation]], quorum: int, iou: float, n_sou
 
 def _intersect(datasets: Sequence[Dataset], quorum: int, iou: float,
                groups: Sequence[Sequence[str]]) -> tuple[Dataset, dict[str, Any]]:
-    cats, maps = _united_categories(datasets)
+    cats, maps = unite_categories(datasets)
     names = cats.label_names()
     by_key: dict[tuple[str, str], list[Item | None]] = {}
     for n, (ds, m) in enumerate(zip(datasets, maps)):

@@ -103,5 +103,14 @@ class Dataset:
 
         return filter_dataset(self, expr, mode=mode, remove_empty=remove_empty)
 
+    def export(self, path: Any, format: str, overwrite: bool = False, **options: Any) -> Any:
+        """Write this dataset to folder ``path`` in ``format`` with export ``options``
+        (e.g. ``save_media=True``); returns the ExportReport. A convenience for the
+        Python API: it calls :func:`dsrepo.formats.api.export_dataset` (imported lazily,
+        the one place where the model reaches up to the format layer)."""
+        from dsrepo.formats.api import export_dataset
+
+        return export_dataset(self, path, format, options, overwrite=overwrite)
+
     def __repr__(self) -> str:
         return f"Dataset(labels={len(self.categories.labels)}, items={self._len if self._len is not None else '?'})"

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Sequence
 
 from dsrepo.errors import CorruptObjectError, RepoError, UsageError
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.access import commit_sources
+from dsrepo.repo.access import commit_sources, load_tree
+from dsrepo.repo.pipeline import Pipeline, Stage, save_pipeline
 from dsrepo.repo.pin import read_pin, write_current
-from dsrepo.repo.refs import HEADS, read_head, read_ref, set_head
+from dsrepo.repo.refs import HEADS, load_commit, read_head, read_ref, set_head
 from dsrepo.repo.rewrite import delete_files, rewrite_source
 from dsrepo.repo.status import ADDED, CLEAN, compare
 from dsrepo.repo.working import Working, examine_for_change
@@ -95,6 +96,9 @@ def checkout(repo: "Repo", rev: str | None, sources: Sequence[str] = (), force: 
             st = compare(repo, working)
             dirty = [s.name for s in st.sources
                      if s.state != CLEAN and not (s.state == ADDED and s.name not in target)]
+            if not st.pipeline_change.empty and not force:
+                raise RepoError("local changes in the pipeline (stages or merge policy): commit them, "
+                                "or use --force to discard them")
         if dirty and not force:
             raise RepoError(f"local changes in source {', '.join(dirty)}: commit them, "
                             "or use --force to discard them")
@@ -117,6 +121,8 @@ def checkout(repo: "Repo", rev: str | None, sources: Sequence[str] = (), force: 
                 if n not in target and n in head_sources:
                     _delete_source(repo, w)
                     removed.append(n)
+            tree = load_tree(repo, load_commit(repo.store, commit).tree)
+            save_pipeline(repo.layout, Pipeline(tuple(Stage.from_dict(s) for s in tree.stages), tree.merge_policy))
             set_head(repo.layout, branch, None if branch else commit)
             if not pinned:  # a pinned checkout leaves the pin file exactly as git restored it
                 write_current(repo)

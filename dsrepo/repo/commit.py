@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from dsrepo.repo.repo import Repo
 
 
+STAGES_KEY = "(stages)"  # summary entry of pipeline changes; not a valid source name
+
+
 @dataclass(frozen=True, slots=True)
 class CommitResult:
     """A new commit: id, branch (None if detached), parent, and the per-source summary."""
@@ -41,6 +44,10 @@ def summary_line(summary: dict[str, dict[str, Any]]) -> str:
     """One line such as ``coco: 12 modified, 3 added; voc: removed``."""
     parts = []
     for name, s in sorted(summary.items()):
+        if s.get("state") == "pipeline":
+            change = ", ".join(f"{s[k]} {k}" for k in ("added", "removed") if s.get(k))
+            parts.append("stages: " + (change or f"merge policy {s.get('policy')}"))
+            continue
         counts = ", ".join(f"{s[k]} {k}" for k in ("added", "removed", "modified") if s.get(k))
         if s.get("state") in ("added", "removed"):
             parts.append(f"{name}: source {s['state']}" + (f" ({counts})" if counts else ""))
@@ -71,9 +78,14 @@ def commit(repo: "Repo", message: str, allow_empty: bool = False, author: str | 
                 raise RepoError("nothing to commit: no sources yet (use `dsrepo add`)")
             raise RepoError("nothing to commit: the working copies match HEAD")
         branch, head = read_head(repo.layout)
-        tree = Tree(tuple((n, working[n].record) for n in names))
+        tree = Tree(tuple((n, working[n].record) for n in names), tuple(s.to_dict() for s in st.pipeline.stages),
+                    st.pipeline.merge_policy)
         tree_id = repo.store.put_loose("tree", tree.to_bytes())
         summary = {s.name: {"state": s.state, **s.change.counts()} for s in st.sources if s.state != CLEAN}
+        pc = st.pipeline_change
+        if not pc.empty:
+            summary[STAGES_KEY] = {"state": "pipeline", "added": len(pc.added), "removed": len(pc.removed),
+                                   "policy": pc.policy[1] if pc.policy else None}
         git, problem = git_state(repo.root, repo.layout.pin)
         if problem:
             progress.warn(problem)

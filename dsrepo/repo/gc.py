@@ -66,6 +66,7 @@ def _repack(repo: "Repo", keep: set[bytes]) -> tuple[int, int, int, int]:
 
 
 def _clean_temp(repo: "Repo") -> None:
+    shutil.rmtree(repo.layout.dot / "cache" / "build", ignore_errors=True)  # may point at objects gc drops
     for p in repo.layout.tmp.iterdir() if repo.layout.tmp.is_dir() else ():
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
@@ -85,7 +86,7 @@ def _clean_temp(repo: "Repo") -> None:
 
 def gc(repo: "Repo", progress: Progress = NULL_PROGRESS) -> GcReport:
     """Delete loose objects, packed objects and media files that no ref (branch, tag,
-    HEAD) and no working copy refers to; merge packs; clear temp files.
+    HEAD) and no working copy refers to; merge packs; clear temp files and the build cache.
 
     Refuses (RepoError) when the reachable history is damaged - run fsck first."""
     with repo.lock():

@@ -46,6 +46,9 @@ class RevisionInfo:
     entry: LogEntry
     tree: str
     sources: tuple[SourceInfo, ...]
+    merge_policy: str = "exact"
+    steps: tuple[Any, ...] = ()
+    build_error: str | None = None
 
 
 def _ref_names(repo: "Repo") -> dict[str, list[str]]:
@@ -84,8 +87,13 @@ def log(repo: "Repo", rev: str = "HEAD", limit: int | None = None) -> list[LogEn
     return out
 
 
-def info(repo: "Repo", rev: str = "HEAD") -> RevisionInfo:
-    """Commit details and per-source contents of revision ``rev``."""
+def info(repo: "Repo", rev: str = "HEAD", pipeline: bool = True) -> RevisionInfo:
+    """Commit details and per-source contents of revision ``rev``; with ``pipeline``
+    the project is built (cached) to count items and annotations after every step
+    (a build that fails is reported in ``build_error``)."""
+    from dsrepo.errors import DsrepoError
+    from dsrepo.repo.build import build
+
     cid = repo.resolve(rev)
     c = load_commit(repo.store, cid)
     tree = load_tree(repo, c.tree)
@@ -98,4 +106,12 @@ def info(repo: "Repo", rev: str = "HEAD") -> RevisionInfo:
         sources.append(SourceInfo(name, rid, rec.format, rec.count, rec.nfiles, rec.media_bytes,
                                   len(load_categories(repo, rec).labels), subsets,
                                   dict(rec.import_options), dict(rec.export_options)))
-    return RevisionInfo(LogEntry(cid, c, tuple(_ref_names(repo).get(cid, ()))), c.tree, tuple(sources))
+    steps: tuple[Any, ...] = ()
+    error = None
+    if pipeline and tree.sources:
+        try:
+            steps = build(repo, cid).steps
+        except DsrepoError as e:
+            error = str(e)
+    return RevisionInfo(LogEntry(cid, c, tuple(_ref_names(repo).get(cid, ()))), c.tree, tuple(sources),
+                        tree.merge_policy, steps, error)

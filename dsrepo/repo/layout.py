@@ -19,7 +19,7 @@ PIN_FILE = "dsrepo.pin"
 STORE_VERSION = 1
 LINK_MODES = ("auto", "copy", "hardlink")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_RESERVED = {REPO_DIR, PIN_FILE, ".git", ".dvc"}
+_RESERVED = {REPO_DIR, PIN_FILE, ".git", ".dvc", "project"}  # "project" names the combined target
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ def check_source_name(name: str) -> str:
     """``name`` if it is a valid source name (a plain folder name), else RepoError."""
     if not isinstance(name, str) or not _NAME_RE.match(name) or name in _RESERVED or name.endswith(".lock"):
         raise RepoError(f"invalid source name {name!r}: use letters, digits, '.', '_' and '-' "
-                        f"(not starting with '.' or '-')")
+                        f"(not starting with '.' or '-'; 'project' is reserved)")
     return name
 
 

@@ -7,8 +7,8 @@ gives an equal hash: an unchanged source keeps its record hash across commits.
   options, the item list (ordered ``(subset, id, item hash)``), the file list
   (``(relative path, md5, size, kind)`` of media and extra files), categories
   and subset meta (hashes of objects).
-* ``Tree``: the sources of a revision (name -> record hash) and ``stages``
-  (reserved for build stages; empty for now).
+* ``Tree``: the sources of a revision (name -> record hash), the build ``stages``
+  (see :mod:`dsrepo.repo.pipeline`) and the project ``merge_policy``.
 * ``Commit``: tree, parents, message, author, time, the enclosing git
   repository's HEAD and dirty flag, and a per-source change summary for ``log``.
 """
@@ -76,18 +76,23 @@ class Tree:
 
     sources: tuple[tuple[str, str], ...] = ()
     stages: tuple[Any, ...] = ()
+    merge_policy: str = "exact"
 
     def source_map(self) -> dict[str, str]:
         return dict(self.sources)
 
     def to_bytes(self) -> bytes:
-        return _dumps({"sources": [list(s) for s in sorted(self.sources)], "stages": list(self.stages)})
+        d: dict[str, Any] = {"sources": [list(s) for s in sorted(self.sources)], "stages": list(self.stages)}
+        if self.merge_policy != "exact":
+            d["merge_policy"] = self.merge_policy
+        return _dumps(d)
 
     @classmethod
     def from_bytes(cls, data: bytes, h: str | None = None) -> "Tree":
         d = _loads(data, "tree", h)
         try:
-            return cls(tuple((str(n), str(r)) for n, r in d["sources"]), tuple(d.get("stages", ())))
+            return cls(tuple((str(n), str(r)) for n, r in d["sources"]), tuple(d.get("stages", ())),
+                       str(d.get("merge_policy", "exact")))
         except (KeyError, TypeError, ValueError) as e:
             raise CorruptObjectError(f"tree {h or ''}: malformed ({e})") from None
 

@@ -122,11 +122,11 @@ class Repo:
 
         return log(self, rev, limit)
 
-    def info(self, rev: str = "HEAD"):
+    def info(self, rev: str = "HEAD", pipeline: bool = True):
         """Details of one revision (see :mod:`dsrepo.repo.history`)."""
         from dsrepo.repo.history import info
 
-        return info(self, rev)
+        return info(self, rev, pipeline)
 
     def checkout(self, rev: str | None = None, sources: Sequence[str] = (), force: bool = False,
                  pinned: bool = False, progress: Progress = NULL_PROGRESS):
@@ -167,8 +167,56 @@ class Repo:
 
         return gc(self, progress)
 
-    def dataset(self, rev: str = "HEAD", source: str | None = None) -> "Dataset":
-        """The dataset of ``source`` at ``rev`` (media read from the store)."""
-        from dsrepo.repo.access import source_dataset
+    # -- pipeline and export -------------------------------------------------------------
 
-        return source_dataset(self, rev, source)
+    def dataset(self, rev: str | None = "HEAD", target: str = "project") -> "Dataset":
+        """The built dataset of ``target`` (a source name or "project", stages applied)
+        at ``rev`` (None: the working tree); media read from the store."""
+        return self.build(rev, target).dataset
+
+    def build(self, rev: str | None = "HEAD", target: str = "project", progress: Progress = NULL_PROGRESS):
+        """Build ``target`` of ``rev`` with its stages, cached (see :mod:`dsrepo.repo.build`)."""
+        from dsrepo.repo.build import build
+
+        return build(self, rev, target, progress=progress)
+
+    def transform(self, name: str, target: str = "project", params: Options = None, dry_run: bool = False,
+                  progress: Progress = NULL_PROGRESS):
+        """Append transform ``name`` to the working pipeline (see :mod:`dsrepo.repo.addstage`)."""
+        from dsrepo.repo.addstage import add_stage
+
+        return add_stage(self, target, "transform", name, params, dry_run, progress)
+
+    def filter(self, expr: str, target: str = "project", mode: str = "items", remove_empty: bool = False,
+               dry_run: bool = False, progress: Progress = NULL_PROGRESS):
+        """Append a filter stage to the working pipeline (see :mod:`dsrepo.repo.addstage`)."""
+        from dsrepo.repo.addstage import add_stage
+
+        params = {"expr": expr, "mode": mode, "remove_empty": remove_empty}
+        return add_stage(self, target, "filter", "filter", params, dry_run, progress)
+
+    def stages(self):
+        """The working pipeline: stages and merge policy (see :mod:`dsrepo.repo.pipeline`)."""
+        from dsrepo.repo.pipeline import load_pipeline
+
+        return load_pipeline(self.layout)
+
+    def remove_stage(self, stage_id: str):
+        """Drop a stage from the working pipeline (see :mod:`dsrepo.repo.dropstage`)."""
+        from dsrepo.repo.dropstage import remove_stage
+
+        return remove_stage(self, stage_id)
+
+    def set_merge_policy(self, policy: str) -> str:
+        """Set how sources combine into the project (see :mod:`dsrepo.repo.policy`)."""
+        from dsrepo.repo.policy import set_merge_policy
+
+        return set_merge_policy(self, policy)
+
+    def export(self, out: str | os.PathLike, format: str, rev: str | None = None, target: str = "project",
+               options: Options = None, overwrite: bool = False, filter_expr: str | None = None,
+               filter_mode: str = "items", progress: Progress = NULL_PROGRESS):
+        """Build and export a revision (see :mod:`dsrepo.repo.export`)."""
+        from dsrepo.repo.export import export
+
+        return export(self, rev, format, out, target, options, overwrite, filter_expr, filter_mode, progress)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.access import commit_sources
+from dsrepo.repo.access import load_tree
+from dsrepo.repo.pipeline import Pipeline, Stage, load_pipeline
 from dsrepo.repo.diffs import SourceChange, all_added, all_removed, diff_records
 from dsrepo.repo.lock import try_lock
-from dsrepo.repo.refs import read_head
+from dsrepo.repo.refs import load_commit, read_head
 from dsrepo.repo.working import Working, examine, needs_writing
 from dsrepo.repo.worktree import tracked_sources
 
@@ -33,16 +34,32 @@ class SourceStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class PipelineChange:
+    """Stages added to / removed from the working pipeline since HEAD, and a changed
+    merge policy as ``(old, new)``."""
+
+    added: tuple[Stage, ...] = ()
+    removed: tuple[Stage, ...] = ()
+    policy: tuple[str, str] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.policy)
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
-    """The project's status against HEAD."""
+    """The project's status against HEAD, with the working ``pipeline`` and its change."""
 
     branch: str | None
     head: str | None
     sources: tuple[SourceStatus, ...]
+    pipeline: Pipeline = Pipeline()
+    pipeline_change: PipelineChange = PipelineChange()
 
     @property
     def clean(self) -> bool:
-        return all(s.state == CLEAN for s in self.sources)
+        return all(s.state == CLEAN for s in self.sources) and self.pipeline_change.empty
 
     def get(self, name: str) -> SourceStatus | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -71,10 +88,24 @@ def examine_all(repo: "Repo", names: list[str], rescan: bool = False, locked: bo
     return found
 
 
+def _pipeline_change(old: Pipeline, new: Pipeline) -> PipelineChange:
+    old_ids = {s.id for s in old.stages}
+    new_ids = {s.id for s in new.stages}
+    policy = (old.merge_policy, new.merge_policy) if old.merge_policy != new.merge_policy else None
+    return PipelineChange(tuple(s for s in new.stages if s.id not in old_ids),
+                          tuple(s for s in old.stages if s.id not in new_ids), policy)
+
+
 def compare(repo: "Repo", working: dict[str, Working]) -> Status:
-    """Status of ``working`` (see :func:`examine_all`) against HEAD."""
+    """Status of ``working`` (see :func:`examine_all`) and of the pipeline against HEAD."""
     branch, head = read_head(repo.layout)
-    base = commit_sources(repo, head)
+    base: dict[str, str] = {}
+    head_pipeline = Pipeline()
+    if head is not None:
+        tree = load_tree(repo, load_commit(repo.store, head).tree)
+        base = tree.source_map()
+        head_pipeline = Pipeline(tuple(Stage.from_dict(s) for s in tree.stages), tree.merge_policy)
+    pipeline = load_pipeline(repo.layout)
     out = []
     for name in sorted(set(working) | set(base)):
         w = working.get(name)
@@ -92,7 +123,7 @@ def compare(repo: "Repo", working: dict[str, Working]) -> Status:
         else:
             change = diff_records(repo, b, w.record)
             out.append(SourceStatus(name, CLEAN if change.empty else MODIFIED, change, w.record, b, skipped))
-    return Status(branch, head, tuple(out))
+    return Status(branch, head, tuple(out), pipeline, _pipeline_change(head_pipeline, pipeline))
 
 
 def status(repo: "Repo", rescan: bool = False, progress: Progress = NULL_PROGRESS) -> Status:

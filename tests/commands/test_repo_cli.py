@@ -155,3 +155,43 @@ def test_status_unchanged_imports_no_heavy_modules(proj, data, capsys):
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1] == "[]"
     assert "nothing to commit" in r.stdout
+
+
+def test_pipeline_commands(proj, data, capsys, tmp_path):
+    src, _fixed = data
+    assert run(capsys, "add", str(src), "-f", "coco", "-n", "coco")[0] == 0
+    assert run(capsys, "commit", "-m", "init")[0] == 0
+    code, out, _ = run(capsys, "transform", "-t", "remap_labels", "coco", "--", "--label", "cat:feline",
+                       "--label", "dog:canine")
+    assert code == 0 and out.startswith("added stage [") and "remap_labels --label cat:feline,dog:canine" in out
+    code, out, _ = run(capsys, "filter", "-e", '/item[subset="val2017"]', "--dry-run")
+    assert code == 0 and "dry run, not recorded" in out and "<item>" in out
+    code, out, _ = run(capsys, "stages", "--json")
+    stages = json.loads(out)["stages"]
+    assert [s["name"] for s in stages] == ["remap_labels"]
+    code, out, _ = run(capsys, "status")
+    assert f"stage + [{stages[0]['id']}] coco: remap_labels" in out
+    assert run(capsys, "commit", "-m", "pipeline")[0] == 0
+    out_dir = tmp_path / "exported"
+    code, out, _ = run(capsys, "export", "HEAD", "-f", "coco", "-o", str(out_dir), "--json")
+    r = json.loads(out)
+    assert code == 0 and r["items"] == 8 and [s["step"] for s in r["steps"]][0] == "source coco"
+    code, _, err = run(capsys, "export", "HEAD", "-f", "coco", "-o", str(out_dir))
+    assert code == 5 and "folder is not empty (use --overwrite)" in err
+    code, _, err = run(capsys, "transform", "-t", "nope")
+    assert code == 2 and err.startswith("error: unknown transform 'nope'")
+    code, _, err = run(capsys, "stages", "remove", "zzz")
+    assert code == 6 and "no stage 'zzz'" in err
+    code, out, _ = run(capsys, "stages", "remove", stages[0]["id"][:6])
+    assert code == 0 and out.startswith(f"removed stage [{stages[0]['id']}]")
+    code, out, _ = run(capsys, "info", "HEAD")
+    assert "pipeline (merge policy exact):" in out and "remap_labels" in out
+
+
+def test_demo_runs_the_workflow(tmp_path, capsys):
+    code, out, err = run(capsys, "demo", "--keep", str(tmp_path / "demo"))
+    assert code == 0, err
+    for expected in ("$ dsrepo commit -m \"initial import of the sample\"", "coco: 5 modified",
+                     "stages: 1 added", "exported 8 items", "pipeline (merge policy exact):"):
+        assert expected in out
+    assert (tmp_path / "demo" / ".dsrepo").is_dir()

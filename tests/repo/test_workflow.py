@@ -212,7 +212,7 @@ def test_python_api_dataset_reads_store(repo, coco_sample):
     assert len(ds) == 8
     for it in ds:
         assert it.media.path.startswith(str(repo.layout.media))
-    with pytest.raises(RepoError, match="revision 'HEAD' has no source 'nope'"):
+    with pytest.raises(RepoError, match="revision 'HEAD' has no source 'nope' \\(sources: coco\\)"):
         repo.dataset("HEAD", "nope")
 
 
