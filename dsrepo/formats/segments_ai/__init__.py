@@ -1,0 +1,1 @@
+"""Segments.ai release files (JSON + 32-bit RGBA instance bitmaps)."""
