@@ -104,13 +104,11 @@ def _item_ids(items_raw: msgspec.Raw, raws: list[msgspec.Raw], path: Path) -> li
     return ids
 
 
-def _version(top: dict, path: Path) -> str | None:
+def _version(top: dict, path: Path) -> None:
+    """Accept 1.x files and legacy files (Datumaro < 1.0, no version key)."""
     v = top.get("dm_format_version")
-    if v is None:
-        return None  # legacy files (Datumaro < 1.0) have no version
-    if not isinstance(v, str) or not v.startswith("1."):
+    if v is not None and (not isinstance(v, str) or not v.startswith("1.")):
         raise DatasetError(f"dm_format_version {show(v)} is not supported (expected 1.x)", path)
-    return v
 
 
 def read_file(path: Path, subset: str) -> ParsedFile:
@@ -139,10 +137,8 @@ def read_file(path: Path, subset: str) -> ParsedFile:
     infos = top.get("infos")
     if infos is not None and not isinstance(infos, dict):
         raise DatasetError(f"'infos' must be an object, got {kind(infos)}", path)
-    native: dict[str, Any] = {"media_type": media_type}
-    version = _version(top, path)
-    if version is not None:
-        native["version"] = version
+    _version(top, path)  # written back as FORMAT_VERSION, with media_type 2 (images)
+    native: dict[str, Any] = {}
     if infos:
         native["infos"] = infos
     if cat_extra:
