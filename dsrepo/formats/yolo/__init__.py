@@ -1,0 +1,1 @@
+"""YOLO formats: darknet (yolo) and Ultralytics (yolo_ultralytics)."""
