@@ -48,6 +48,31 @@ def _label(d: Mapping[str, Any], n_labels: int, path: object, where: str) -> int
     return v
 
 
+def _runs(s: str) -> list[int] | None:
+    """Run lengths of a compressed COCO RLE string (None if it ends mid-number).
+
+    Checked before pycocotools sees the mask: it decodes without bounds checks."""
+    runs: list[int] = []
+    p, n = 0, len(s)
+    while p < n:
+        x = k = 0
+        while True:
+            if p >= n:
+                return None
+            c = ord(s[p]) - 48
+            x |= (c & 0x1F) << (5 * k)
+            p += 1
+            k += 1
+            if not c & 0x20:
+                if c & 0x10:
+                    x |= -1 << (5 * k)
+                break
+        if len(runs) > 2:
+            x += runs[-2]
+        runs.append(x)
+    return runs
+
+
 def _rle(d: Mapping[str, Any], path: object, where: str) -> dict:
     rle = d.get("rle")
     if not isinstance(rle, dict):
@@ -57,6 +82,10 @@ def _rle(d: Mapping[str, Any], path: object, where: str) -> dict:
         raise DatasetError(f"rle.size must be [height, width], got {show(size)}", path, where)
     if not isinstance(counts, str) or not set(counts) <= _RLE_CHARS:
         raise DatasetError(f"rle.counts must be a compressed COCO RLE string, got {show(counts)}", path, where)
+    runs = _runs(counts)
+    if runs is None or any(r < 0 for r in runs) or sum(runs) != size[0] * size[1]:
+        got = "a malformed string" if runs is None else f"runs summing to {sum(runs)}"
+        raise DatasetError(f"rle.counts does not describe a {size[0]}x{size[1]} mask ({got})", path, where)
     out = {"size": size, "counts": counts}
     form = get_dict(d, PRIVATE, path, where).get("rle_counts")
     if form == "uncompressed":
