@@ -150,7 +150,8 @@ def test_errors():
         d.filter("$v")
     with pytest.raises(UsageError, match=r"filter: empty XPath expression ' '"):
         d.filter(" ")
-    with pytest.raises(UsageError, match=r"filter: unknown mode 'both' \(known: items, annotations, items\+annotations\)"):
+    with pytest.raises(UsageError,
+                       match=r"filter: unknown mode 'both' \(known: items, annotations, items\+annotations\)"):
         d.filter("/item", mode="both")
     with pytest.raises(UsageError, match=r"filter: expression 'count\(/item/annotation\)' must select annotation "
                                          r"elements in annotations mode, it gives a float"):

@@ -28,7 +28,8 @@ def test_rename_errors():
     for bad in ("|a|", "a", "|a|b|c|", "||x|", None):
         with pytest.raises(UsageError, match=r"rename: --regex expects "):
             d.transform("rename", regex=bad)
-    with pytest.raises(UsageError, match=r"rename: bad pattern '\(': missing \), unterminated subpattern at position 0"):
+    with pytest.raises(UsageError,
+                       match=r"rename: bad pattern '\(': missing \), unterminated subpattern at position 0"):
         d.transform("rename", regex="|(|x|")
     with pytest.raises(UsageError, match=r"rename: bad replacement '\\\\2'"):
         d.transform("rename", regex=r"|(a)|\2|")

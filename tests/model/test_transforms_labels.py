@@ -51,6 +51,8 @@ def test_parse_transform_args_repeated_lists_and_defaults():
         parse_transform_args("reindex", ["--begin", "3"])
     with pytest.raises(UsageError, match=r"option --default: expected one of keep, delete, got 'drop'"):
         parse_transform_args("remap_labels", ["--default", "drop"])
+    assert [it.annotations for it in apply_transform(dataset(), "remap_labels", label=None)] == [
+        it.annotations for it in dataset()]
     with pytest.raises(UsageError, match=r"transform reindex: unknown option 'begin'"):
         apply_transform(dataset(), "reindex", begin=3)
 

@@ -50,7 +50,8 @@ def test_resize_scales_pixels_and_geometry(tmp_path):
     assert a[6] is anns[6] and a[7] is anns[7]
     # the canonical encoding now records the resized pixels' checksum
     md5 = item_to_dict(it)["media"]["md5"]
-    assert md5 == item_to_dict(list(Dataset.from_items([item]).transform("resize", width=20, height=40))[0])["media"]["md5"]
+    again = list(Dataset.from_items([item]).transform("resize", width=20, height=40))[0]
+    assert len(md5) == 32 and item_to_dict(again)["media"]["md5"] == md5
 
 
 def test_resize_without_pixels_or_media(tmp_path):
@@ -63,7 +64,8 @@ def test_resize_without_pixels_or_media(tmp_path):
     assert out[0].media.data is None
     assert out[0].annotations == (Bbox(x=0.5, y=0.5, w=1, h=1),)
     assert out[1] is bare and out[2] is same
-    assert encode_item(out[0]) == b'{"anns":[{"b":[0.5,0.5,1.0,1.0],"t":"bbox"}],"id":"g","media":{"name":"gone.jpg","size":[5,5]},"s":"default"}'
+    assert encode_item(out[0]) == (b'{"anns":[{"b":[0.5,0.5,1.0,1.0],"t":"bbox"}],"id":"g",'
+                                   b'"media":{"name":"gone.jpg","size":[5,5]},"s":"default"}')
 
 
 def test_resize_errors(tmp_path):

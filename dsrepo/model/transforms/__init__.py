@@ -93,7 +93,9 @@ def _join_repeated(spec: "TransformSpec", args: list[str]) -> list[str]:
 def apply_transform(dataset: "Dataset", name: str, **params: Any) -> "Dataset":
     """Apply transform ``name`` to ``dataset``. ``params`` are keyword options (dest
     names, e.g. ``dst_labels=["cat"]``); missing ones take their defaults, unknown or
-    invalid ones raise :class:`UsageError`. Returns a new (usually lazy) dataset."""
+    invalid ones raise :class:`UsageError`; ``None`` means the default. Returns a new
+    (usually lazy) dataset."""
     spec = get_transform(name)
-    parsed = parse_options(spec.options, params, context=f"transform {name}")
+    given = {k: v for k, v in params.items() if v is not None}
+    parsed = parse_options(spec.options, given, context=f"transform {name}")
     return spec.fn(dataset, parsed)
