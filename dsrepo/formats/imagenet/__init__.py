@@ -1,0 +1,1 @@
+"""imagenet (class-per-folder) and imagenet_txt (label list) formats."""

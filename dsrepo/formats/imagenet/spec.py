@@ -1,0 +1,120 @@
+"""imagenet (class-per-folder) and imagenet_txt (label lists) format specs.
+
+Light module: the importers and exporters are imported inside the wrappers below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.common.media import is_image_name
+from dsrepo.model.dataset import Dataset
+from dsrepo.progress import Progress
+
+_MAX_ENTRIES = 200
+_LABELS_FILE = "synsets.txt"
+
+
+def _names(folder: Path) -> tuple[list[str], list[str]]:
+    """Up to 200 non-hidden ``(folders, files)`` names of ``folder``."""
+    dirs, files = [], []
+    try:
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name.startswith("."):
+                    continue
+                (dirs if e.is_dir() else files).append(e.name)
+                if len(dirs) + len(files) >= _MAX_ENTRIES:
+                    break
+    except OSError:
+        pass
+    return dirs, files
+
+
+def detect_imagenet(path: Path) -> float:
+    """0.5 for a folder holding only folders, whose first folders (or their sub-folders)
+    hold images; names only, at most a few folders are listed."""
+    p = Path(path)
+    if not p.is_dir():
+        return 0.0
+    dirs, files = _names(p)
+    if files or not dirs:
+        return 0.0
+    for d in dirs[:5]:
+        sub_dirs, sub_files = _names(p / d)
+        if any(is_image_name(f) for f in sub_files):
+            return 0.5
+        for s in sub_dirs[:3]:
+            if any(is_image_name(f) for f in _names(p / d / s)[1]):
+                return 0.4
+    return 0.0
+
+
+def detect_imagenet_txt(path: Path) -> float:
+    """0.8 for a folder with ``synsets.txt`` and other ``.txt`` files (0.4 with only
+    ``synsets.txt``); 0.7 for a ``.txt`` file next to a ``synsets.txt``."""
+    p = Path(path)
+    if p.is_file():
+        return 0.7 if p.suffix == ".txt" and p.name != _LABELS_FILE and (p.parent / _LABELS_FILE).is_file() else 0.0
+    if not p.is_dir() or not (p / _LABELS_FILE).is_file():
+        return 0.0
+    _dirs, files = _names(p)
+    return 0.8 if any(f.endswith(".txt") and f != _LABELS_FILE for f in files) else 0.4
+
+
+def _load_imagenet(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
+    """Import a class-per-folder dataset."""
+    from dsrepo.formats.imagenet.importer import load_imagenet
+
+    return load_imagenet(Path(path), options, progress)
+
+
+def _save_imagenet(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
+    """Export a class-per-folder dataset."""
+    from dsrepo.formats.imagenet.exporter import save_imagenet
+
+    return save_imagenet(dataset, Path(out), options, progress)
+
+
+def _load_txt(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
+    """Import label lists."""
+    from dsrepo.formats.imagenet.txt_importer import load_imagenet_txt
+
+    return load_imagenet_txt(Path(path), options, progress)
+
+
+def _save_txt(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
+    """Export label lists."""
+    from dsrepo.formats.imagenet.txt_exporter import save_imagenet_txt
+
+    return save_imagenet_txt(dataset, Path(out), options, progress)
+
+
+_TXT_OPTIONS = (
+    Option("labels-file", "str", _LABELS_FILE, "file with one label name per line, relative to the dataset folder"),
+    Option("image-dir", "str", "images", "folder holding the images, relative to the dataset folder"),
+)
+
+IMAGENET = FormatSpec(
+    name="imagenet",
+    description="class-per-folder images: <label>/<image> or <subset>/<label>/<image>, no_label/ for none",
+    detect=detect_imagenet, load=_load_imagenet, save=_save_imagenet,
+    import_options=(
+        Option("layout", "choice", "auto", "folder layout: flat (<label>/<image>), subsets "
+               "(<subset>/<label>/<image>) or auto (subsets when images lie only two folders deep)",
+               ("auto", "flat", "subsets")),
+    ),
+    export_options=COMMON_EXPORT_OPTIONS,
+)
+
+IMAGENET_TXT = FormatSpec(
+    name="imagenet_txt",
+    description="image label lists: <subset>.txt lines '<image path> <label idx>...', synsets.txt, images/",
+    detect=detect_imagenet_txt, load=_load_txt, save=_save_txt,
+    import_options=_TXT_OPTIONS,
+    export_options=COMMON_EXPORT_OPTIONS + _TXT_OPTIONS,
+    extensions=(".txt",),
+)
