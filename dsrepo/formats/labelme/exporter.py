@@ -75,7 +75,7 @@ class _Writer:
         text = ns_meta(item.meta).get("img")
         if not isinstance(text, str) or item.media is None or item.media.has_file:
             return None
-        raw = base64.b64decode(text)
+        raw = base64.b64decode("".join(text.split()))
         if item.media.md5 is not None and hashlib.md5(raw).hexdigest() != item.media.md5:
             return None
         return raw

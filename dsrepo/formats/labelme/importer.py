@@ -54,11 +54,9 @@ def _ext_of(data: bytes) -> str:
 
 def _decode_b64(text: str, path: Path) -> bytes:
     try:
-        raw = base64.b64decode(text)
+        raw = base64.b64decode("".join(text.split()), validate=True)  # line breaks allowed
     except (binascii.Error, ValueError):
         raise DatasetError("'imageData' is not valid base64", path) from None
-    if not raw:
-        raise DatasetError("'imageData' is empty", path)
     return raw
 
 
@@ -126,7 +124,7 @@ def read_record(root: Path, rel: str, subset_folders: bool) -> Record:
 def _item(rec: Record, index: Mapping[str, int]) -> Item:
     media = None
     if rec.embedded is not None:
-        data = _decode_pixels(base64.b64decode(rec.embedded), rec.source)
+        data = _decode_pixels(base64.b64decode("".join(rec.embedded.split())), rec.source)
         media = Image(path=None, size=rec.size, name=rec.name, md5=rec.md5, data=data)
     elif rec.name is not None:
         media = Image(path=rec.image_file, size=rec.size, name=rec.name)
