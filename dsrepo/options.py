@@ -45,6 +45,11 @@ def _convert(opt: Option, raw: str) -> Any:
         return raw
     if opt.kind == "list":
         return tuple(p.strip() for p in raw.split(",") if p.strip())
+    if opt.kind == "flag":
+        low = raw.strip().lower()
+        if low not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+            raise UsageError(f"option --{opt.name}: expected true or false, got {raw!r}")
+        return low in ("1", "true", "yes", "on")
     return raw
 
 
@@ -65,7 +70,9 @@ def parse_options(options: Sequence[Option], args: Sequence[str] | Mapping[str, 
             opt = by_dest.get(key.replace("-", "_"))
             if opt is None:
                 raise UsageError(f"{context}: unknown option {key!r}")
-            if isinstance(value, str) and opt.kind not in ("str", "choice"):
+            if value is None and opt.kind == "list":
+                value = ()
+            elif isinstance(value, str) and opt.kind not in ("str", "choice"):
                 value = _convert(opt, value)
             elif opt.kind == "choice" and value not in opt.choices:
                 raise UsageError(f"option --{opt.name}: expected one of {', '.join(opt.choices)}, got {value!r}")

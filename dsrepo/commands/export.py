@@ -24,8 +24,11 @@ def export(
 ) -> None:
     """Build REV's target with its stages and export it. Format options follow `--`,
     e.g. `dsrepo export HEAD -f coco -o out -- --save-media`."""
+    args = list(ctx.args)
+    if rev is not None and rev.startswith("-"):  # `export -f coco -o out -- --save-media`: no REV given
+        args, rev = [rev, *args], None
     repo = _project.open_repo(project)
-    r = repo.export(output, format, rev, target, list(ctx.args), overwrite, expr, mode, _ui.progress())
+    r = repo.export(output, format, rev, target, args, overwrite, expr, mode, _ui.progress())
     if as_json:
         _ui.print_json({"commit": r.commit, "target": r.target, "format": r.format, "output": r.out,
                         "files": len(r.files), "missing_media": list(r.missing_media), "items": r.items,

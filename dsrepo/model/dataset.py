@@ -88,7 +88,7 @@ class Dataset:
 
     def materialize(self) -> "Dataset":
         """An in-memory copy (items decoded once)."""
-        return Dataset(self.categories, list(self), self.subset_meta, media_root=self.media_root)
+        return Dataset(self.categories, list(iter(self)), self.subset_meta, media_root=self.media_root)
 
     def transform(self, name: str, **params: Any) -> "Dataset":
         """Apply the registered transform ``name`` (see dsrepo.model.transforms) with ``params``."""

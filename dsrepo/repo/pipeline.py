@@ -146,6 +146,9 @@ def validate_filter(expr: str, mode: str, remove_empty: bool) -> dict[str, Any]:
         raise UsageError("empty filter expression (use -e EXPR)")
     if mode not in FILTER_MODES:
         raise UsageError(f"filter mode must be one of {', '.join(FILTER_MODES)}, got {mode!r}")
+    from dsrepo.model.filter import compile_expr
+
+    compile_expr(expr.strip())  # a bad expression fails now, not at build time
     return {"expr": expr.strip(), "mode": mode, "remove_empty": bool(remove_empty)}
 
 

@@ -178,6 +178,12 @@ def test_pipeline_commands(proj, data, capsys, tmp_path):
     assert code == 0 and r["items"] == 8 and [s["step"] for s in r["steps"]][0] == "source coco"
     code, _, err = run(capsys, "export", "HEAD", "-f", "coco", "-o", str(out_dir))
     assert code == 5 and "folder is not empty (use --overwrite)" in err
+    code, out, err = run(capsys, "export", "-t", "coco", "-f", "coco", "-o", str(tmp_path / "wt"), "--",
+                         "--save-media")  # no REV: the working tree; options after --
+    assert code == 0, err
+    assert "of working tree" in out and len(list((tmp_path / "wt" / "images").rglob("*.jpg"))) == 8
+    code, _, err = run(capsys, "filter", "-e", "/item[")
+    assert code == 2 and "/item[" in err and "Traceback" not in err
     code, _, err = run(capsys, "transform", "-t", "nope")
     assert code == 2 and err.startswith("error: unknown transform 'nope'")
     code, _, err = run(capsys, "stages", "remove", "zzz")

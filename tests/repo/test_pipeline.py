@@ -59,6 +59,10 @@ def test_bad_stage_changes_nothing(committed):
         repo.transform("remap_labels", "coco", {"bogus": 1})
     with pytest.raises(RepoError, match="no source named 'other'"):
         repo.transform("sort", "other")
+    with pytest.raises(UsageError, match="option --save-media|expected true or false"):
+        repo.export("unused", "coco", "HEAD", options={"save_media": "maybe"})
+    with pytest.raises(UsageError, match=r"/item\["):
+        repo.filter("/item[", "coco")
     assert repo.stages().stages == () and repo.status().clean
 
 
