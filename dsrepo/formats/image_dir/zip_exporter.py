@@ -10,7 +10,6 @@ pixels encoded with OpenCV otherwise (e.g. in-memory images).
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -36,9 +35,9 @@ def archive_name(subset: str) -> str:
 
 
 def write_zip(dest: Path, entries: list[tuple[str, Image, str]], compression: int) -> None:
-    """Write ``(entry name, image, ext)`` entries sorted by name to ``dest`` (temp file + rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".zip", dir=dest.parent)
-    os.close(fd)
+    """Write ``(entry name, image, ext)`` entries sorted by name to ``dest`` (temp file +
+    rename; the temp file is opened normally so the archive gets the usual permissions)."""
+    tmp = dest.with_name(f".tmp-{os.getpid()}-{dest.name}")
     try:
         with zipfile.ZipFile(tmp, "w") as zf:
             for name, media, ext in sorted(entries, key=lambda e: e[0]):

@@ -94,6 +94,17 @@ def test_round_trip_is_exact_and_export_deterministic(archive, tmp_path):
     assert_same_dataset(ds, import_dataset(tmp_path / "a", "image_zip"))
 
 
+def test_archive_gets_the_usual_file_permissions(archive, tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    export_dataset(import_dataset(archive, "image_zip"), tmp_path / "out", "image_zip")
+    assert stat.S_IMODE((tmp_path / "out" / "photos.zip").stat().st_mode) == 0o666 & ~umask
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["photos.zip"]
+
+
 def test_deflated_compression_option(archive, tmp_path):
     export_dataset(import_dataset(archive, "image_zip"), tmp_path / "out", "image_zip", ["--compression", "deflated"])
     with zipfile.ZipFile(tmp_path / "out" / "photos.zip") as zf:
