@@ -33,8 +33,11 @@ def transform(
 ) -> None:
     """Append a transform stage for TARGET; parameters follow `--`, e.g.
     `dsrepo transform -t remap_labels coco -- --label cat:animal`."""
+    args = list(ctx.args)
+    if target.startswith("-"):  # `transform -t NAME -- --param v`: no TARGET given, params after --
+        args, target = [target, *args], "project"
     repo = _project.open_repo(project)
-    _show(repo.transform(name, target, list(ctx.args), dry_run, _ui.progress()), as_json)
+    _show(repo.transform(name, target, args, dry_run, _ui.progress()), as_json)
 
 
 def filter(

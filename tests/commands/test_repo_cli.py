@@ -164,6 +164,8 @@ def test_pipeline_commands(proj, data, capsys, tmp_path):
     code, out, _ = run(capsys, "transform", "-t", "remap_labels", "coco", "--", "--label", "cat:feline",
                        "--label", "dog:canine")
     assert code == 0 and out.startswith("added stage [") and "remap_labels --label cat:feline,dog:canine" in out
+    code, out, err = run(capsys, "transform", "-t", "random_split", "--dry-run", "--", "--subset", "a:0.5,b:0.5")
+    assert code == 0 and "dry run, not recorded: [" in out and "project: random_split --subset a:0.5,b:0.5" in out
     code, out, _ = run(capsys, "filter", "-e", '/item[subset="val2017"]', "--dry-run")
     assert code == 0 and "dry run, not recorded" in out and "<item>" in out
     code, out, _ = run(capsys, "stages", "--json")
