@@ -88,9 +88,10 @@ def box_from_norm(v: Sequence[float], w: int, h: int) -> tuple[float, float, flo
     return ((cx - bw / 2) * w, (cy - bh / 2) * h, bw * w, bh * h)
 
 
-def box_to_norm(box: Bbox, w: int, h: int) -> list[float]:
-    """Normalized ``cx, cy, bw, bh`` of a pixel box."""
-    return [(box.x + box.w / 2) / w, (box.y + box.h / 2) / h, box.w / w, box.h / h]
+def box_to_norm(box: Sequence[float], w: int, h: int) -> list[float]:
+    """Normalized ``cx, cy, bw, bh`` of a pixel box ``x, y, bw, bh``."""
+    x, y, bw, bh = box
+    return [(x + bw / 2) / w, (y + bh / 2) / h, bw / w, bh / h]
 
 
 def points_from_norm(v: Sequence[float], w: int, h: int) -> list[float]:
@@ -164,7 +165,7 @@ def _renormalized(kind: str, geo: tuple, w: int, h: int) -> list[float]:
     box, pts, _vis = geo
     out: list[float] = []
     if box is not None:
-        out += box_to_norm(Bbox(x=box[0], y=box[1], w=box[2], h=box[3]), w, h)
+        out += box_to_norm(box, w, h)
     if pts is not None:
         out += points_to_norm(pts, w, h)
     return out

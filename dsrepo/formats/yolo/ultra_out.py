@@ -92,7 +92,7 @@ def _same(doc: Any, names: list[str], kpt: tuple[int, int] | None, subsets: list
 
 def _update_doc(doc: Any, names: list[str], kpt: tuple[int, int] | None, subsets: list[str]) -> Any:
     for k in STANDARD_SPLITS:
-        if k in doc and k not in subsets:
+        if k in doc and k not in subsets and doc[k] not in (None, ""):
             del doc[k]
     keys = list(doc)
     pos = keys.index("names") if "names" in keys else len(keys)

@@ -136,7 +136,7 @@ class LineWriter:
             vals: list[float] = []
             vis: tuple[int, ...] = ()
             if box is not None:
-                vals += box_to_norm(box, w, h)
+                vals += box_to_norm(box.get_bbox(), w, h)
             if pts is not None:
                 vals += points_to_norm(pts.points, w, h)
                 vis = getattr(pts, "visibility", ())
