@@ -1,0 +1,1 @@
+"""Pascal VOC: the combined ``voc`` format and one format per task."""
