@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dsrepo.formats.api import export_dataset, import_dataset
 from dsrepo.model.dataset import Dataset
 
 from .helpers import assert_key_invariant, through_encoding
-from .labelme_data import doc, make_rich, mask_png_b64, shape, write_doc, write_image
+from .labelme_data import doc, make_rich, mask_png_b64, shape, write_doc
 
 
 @pytest.fixture
@@ -47,8 +48,8 @@ def test_unusual_values_key_invariant(tmp_path):
         shape("c", [[0, 0], [1, 0], [1, 1]], flags={"description": True}, description="text"),
         shape("c", [[0, 0], [1, 0], [1, 1]], flags={"x": "str", "n": 3}, group_id=-4,
               extra={"nested": {"b": 1, "a": [True, None]}}),
-        shape("d", [[0.0, 0.0], [3.0, 2.0]], "mask", mask=mask_png_b64(__import__("numpy").ones((3, 4)))),
-        shape("d", [[1.0, 1.0], [2.0, 2.0]], "mask", mask=mask_png_b64(__import__("numpy").zeros((2, 2)))),
+        shape("d", [[0.0, 0.0], [3.0, 2.0]], "mask", mask=mask_png_b64(np.ones((3, 4)))),
+        shape("d", [[1.0, 1.0], [2.0, 2.0]], "mask", mask=mask_png_b64(np.zeros((2, 2)))),
         {"label": "e", "points": [[0, 0], [1, 1]], "shape_type": "line", "mask": "not-for-a-line"},
     ]
     write_doc(src / "unicode ünï" / "имя файла.json",
