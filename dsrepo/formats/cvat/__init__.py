@@ -1,0 +1,1 @@
+"""CVAT XML 1.1 ("for images" and "for video" annotation files)."""
