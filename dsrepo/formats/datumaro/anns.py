@@ -7,7 +7,8 @@ from typing import Any, Mapping
 from dsrepo.errors import DatasetError
 from dsrepo.formats.datumaro.cats import join_private, split_private
 from dsrepo.formats.datumaro.schema import (
-    COMMON_KEYS, PRIVATE, SUPPORTED_TYPES, TYPE_KEYS, TYPE_NAMES, get_dict, get_int, is_int, kind, numbers, show,
+    COMMON_KEYS, PRIVATE, SUPPORTED_TYPES, TYPE_KEYS, TYPE_NAMES, get_dict, get_int, is_int, numbers, show,
+    sort_keys,
 )
 from dsrepo.model.annotations import (
     AnnType, Annotation, Bbox, Caption, Ellipse, Label, Mask, Points, Polygon, Polyline,
@@ -135,26 +136,26 @@ def ann_from_json(d: Mapping[str, Any], t: str, n_labels: int, path: object, whe
         raise DatasetError(str(e), path, where) from None
 
 
-def _counts_form(ann: Mask) -> Any:
-    """How to restore uncompressed counts from the compressed string (None: it is compressed)."""
+def _rle_json(ann: Mask) -> tuple[dict, Any]:
+    """The compressed ``rle`` record, and how to restore uncompressed counts from it
+    (None when the mask already holds a compressed string)."""
+    size = [int(v) for v in ann.rle["size"]]
     counts = ann.rle["counts"]
     if isinstance(counts, str):
-        return None
+        return {"counts": counts, "size": size}, None
     from dsrepo.model import masks
 
     compact = masks.compressed(ann.rle)["counts"].decode("ascii")
-    same = masks.uncompressed_counts({"size": ann.rle["size"], "counts": compact}) == list(counts)
-    return "uncompressed" if same else list(counts)
+    same = masks.uncompressed_counts({"size": size, "counts": compact}) == list(counts)
+    return {"counts": compact, "size": size}, ("uncompressed" if same else list(counts))
 
 
 def ann_to_json(ann: Annotation) -> dict:
     """The Datumaro record of ``ann``: the keys Datumaro writes for the type, plus
     label_id/z_order where Datumaro has none but dsrepo holds a value, unknown keys
     and the private ``dsrepo`` key."""
-    from dsrepo.formats.datumaro.schema import plain, sort_keys
-
     t = ann.type
-    out: dict[str, Any] = {"id": ann.id, "type": t.value, "attributes": sort_keys(plain(ann.attributes)),
+    out: dict[str, Any] = {"id": ann.id, "type": t.value, "attributes": sort_keys(ann.attributes),
                            "group": ann.group}
     rle_form = None
     if t is AnnType.label or t is AnnType.caption:
@@ -167,13 +168,7 @@ def ann_to_json(ann: Annotation) -> dict:
         return join_private(out, ann.meta)
     out["label_id"] = ann.label
     if t is AnnType.mask:
-        rle_form = _counts_form(ann)  # type: ignore[arg-type]
-        counts = ann.rle["counts"]  # type: ignore[union-attr]
-        if not isinstance(counts, str):
-            from dsrepo.model import masks
-
-            counts = masks.compressed(ann.rle)["counts"].decode("ascii")  # type: ignore[union-attr]
-        out["rle"] = {"counts": counts, "size": [int(v) for v in ann.rle["size"]]}  # type: ignore[union-attr]
+        out["rle"], rle_form = _rle_json(ann)  # type: ignore[arg-type]
         out["z_order"] = ann.z_order
     elif t is AnnType.bbox:
         out["z_order"] = ann.z_order
@@ -189,4 +184,4 @@ def ann_to_json(ann: Annotation) -> dict:
     return join_private(out, ann.meta, rle_counts=rle_form)
 
 
-__all__ = ["type_name", "is_supported", "ann_from_json", "ann_to_json", "kind"]
+__all__ = ["type_name", "is_supported", "ann_from_json", "ann_to_json"]

@@ -41,11 +41,11 @@ def join_private(out: dict, meta: Mapping[str, Any], **private: Any) -> dict:
     native = meta.get(NS) or {}
     for k, v in sorted((native.get("x") or {}).items()):
         if k not in out:
-            out[k] = sort_keys(plain(v))
+            out[k] = sort_keys(v)
     others = {k: v for k, v in meta.items() if k != NS}
     priv: dict[str, Any] = {}
     if others:
-        priv["meta"] = sort_keys(plain(others))
+        priv["meta"] = sort_keys(others)
     priv.update((k, v) for k, v in private.items() if v is not None)
     if priv:
         out[PRIVATE] = priv
@@ -170,7 +170,7 @@ def categories_json(cats: Categories, extra: Mapping[str, Any]) -> dict:
     lc: dict[str, Any] = {"labels": labels, "label_groups": plain(extra.get("label_groups") or []),
                           "attributes": list(cats.attributes)}
     for k, v in sorted((extra.get("label_x") or {}).items()):
-        lc.setdefault(k, sort_keys(plain(v)))
+        lc.setdefault(k, sort_keys(v))
     out: dict[str, Any] = {"label": lc}
     if cats.colormap:
         out["mask"] = {"colormap": [{"label_id": k, "r": c[0], "g": c[1], "b": c[2]}
@@ -179,5 +179,5 @@ def categories_json(cats: Categories, extra: Mapping[str, Any]) -> dict:
         out["points"] = {"items": [{"label_id": k, "labels": list(pc.labels), "joints": [list(j) for j in pc.joints]}
                                    for k, pc in sorted(cats.points.items())]}
     for k, v in sorted((extra.get("x") or {}).items()):
-        out.setdefault(k, sort_keys(plain(v)))
+        out.setdefault(k, sort_keys(v))
     return out

@@ -17,7 +17,7 @@ from dsrepo.formats.common.lossy import LossTracker
 from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.formats.datumaro.anns import ann_to_json
 from dsrepo.formats.datumaro.cats import categories_json, join_private
-from dsrepo.formats.datumaro.schema import FORMAT_VERSION, MEDIA_TYPE_IMAGE, NS, PRIVATE, plain, sort_keys
+from dsrepo.formats.datumaro.schema import FORMAT_VERSION, MEDIA_TYPE_IMAGE, NS, PRIVATE, sort_keys
 from dsrepo.model.dataset import Dataset
 from dsrepo.model.item import Item
 from dsrepo.progress import Progress
@@ -83,7 +83,7 @@ class _Export:
             out.append(ann_to_json(ann))
         opaque = native.get("opaque") or ()
         for pos, raw in sorted(((p, r) for p, r in opaque), key=lambda pr: pr[0]):
-            out.insert(min(int(pos), len(out)), sort_keys(plain(raw)))
+            out.insert(min(int(pos), len(out)), sort_keys(raw))
         return out
 
     def item_json(self, item: Item) -> dict:
@@ -91,7 +91,7 @@ class _Export:
         native = _native(item.meta)
         d: dict[str, Any] = {"id": item.id, "annotations": self._annotations(item, native)}
         if item.attributes:
-            d["attr"] = sort_keys(plain(item.attributes))
+            d["attr"] = sort_keys(item.attributes)
         if item.media is not None:
             d["media" if native.get("media_key") == "media" else "image"] = self._image(item, native)
         return join_private(d, item.meta)
@@ -125,18 +125,19 @@ class _Export:
         meta = self.ds.subset_meta.get(subset) or {}
         native = _native(meta)
         extra = self._cat_extra(subset)
-        key = orjson.dumps(sort_keys(plain(extra)))
+        key = orjson.dumps(sort_keys(extra))
         if key not in cats_cache:
             cats_cache[key] = orjson.dumps(categories_json(self.ds.categories, extra))
+        infos = orjson.dumps(sort_keys(native.get("infos") or {}))
         head = (b'{"dm_format_version":' + orjson.dumps(FORMAT_VERSION) + b',"media_type":'
-                + str(MEDIA_TYPE_IMAGE).encode() + b',"infos":' + orjson.dumps(sort_keys(plain(native.get("infos") or {})))
+                + str(MEDIA_TYPE_IMAGE).encode() + b',"infos":' + infos
                 + b',"categories":' + cats_cache[key] + b',"items":[')
         tail_obj: dict[str, Any] = {}
         for k, v in sorted((native.get("x") or {}).items()):
-            tail_obj[k] = sort_keys(plain(v))
+            tail_obj[k] = sort_keys(v)
         others = {k: v for k, v in meta.items() if k != NS}
         if others:
-            tail_obj[PRIVATE] = {"subset_meta": sort_keys(plain(others))}
+            tail_obj[PRIVATE] = {"subset_meta": sort_keys(others)}
         tail = b"]" + (b"," + orjson.dumps(tail_obj)[1:] if tail_obj else b"}")
         rel = f"annotations/{subset}.json"
         dest = self.stage / rel

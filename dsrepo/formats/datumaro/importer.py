@@ -48,11 +48,10 @@ def _absolute(p: str) -> bool:
 class _SubsetReader:
     """Builds the items of one parsed file."""
 
-    def __init__(self, pf: ParsedFile, root: Path, n_labels: int, progress: Progress) -> None:
+    def __init__(self, pf: ParsedFile, root: Path, n_labels: int) -> None:
         self.pf = pf
         self.images = root / "images"
         self.n_labels = n_labels
-        self.progress = progress
 
     def _media(self, d: Mapping[str, Any], iid: str, where: str, meta: dict) -> Image | None:
         key = "image" if d.get("image") else "media" if d.get("media") else None
@@ -61,6 +60,8 @@ class _SubsetReader:
         info = get_dict(d, key, self.pf.path, where)
         if key == "media":
             meta["media_key"] = "media"
+        elif d.get("media"):  # both keys: the image is used, the other is kept as is
+            meta.setdefault("x", {})["media"] = d["media"]
         raw = info.get("path")
         if raw is not None and not isinstance(raw, str):
             raise DatasetError(f"{key}.path must be a string, got {show(raw)}", self.pf.path, where)
@@ -176,7 +177,7 @@ def load_datumaro(path: Path, options: Mapping[str, Any], progress: Progress) ->
     cats, chosen = _merge_categories(parsed)
     if chosen is None:
         cats = _dataset_meta(root) or cats
-    readers = [_SubsetReader(pf, root, len(cats.labels), progress) for pf in parsed]
+    readers = [_SubsetReader(pf, root, len(cats.labels)) for pf in parsed]
     warned = []
 
     def items() -> Iterator[Item]:
@@ -190,7 +191,8 @@ def load_datumaro(path: Path, options: Mapping[str, Any], progress: Progress) ->
         if opaque and not warned:  # once, after the first complete pass
             warned.append(True)
             for t, n in sorted(opaque.items()):
-                progress.warn(f"datumaro: {n} {t} annotations kept as opaque item data (dsrepo has no such type)")
+                progress.warn(f"datumaro: {n} {t} annotations kept as opaque item data "
+                              "(dsrepo has no such type)")
 
     subset_meta = {pf.subset: pf.subset_meta for pf in parsed}
     return Dataset(cats, items, subset_meta, length=sum(len(pf.ids) for pf in parsed), media_root=str(root))

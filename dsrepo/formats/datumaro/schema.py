@@ -13,6 +13,7 @@ Datumaro ignores unknown keys, so its files stay readable by Datumaro.
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 from typing import Any, Mapping
 
 from dsrepo.errors import DatasetError
@@ -120,18 +121,26 @@ def numbers(v: Any, key: str, path: object, where: str, count: int | None = None
 
 
 def sort_keys(value: Any) -> Any:
-    """``value`` with every dict's keys sorted (recursively), for deterministic output."""
-    if isinstance(value, Mapping):
+    """``value`` as plain JSON values (read-only mappings become dicts, tuples lists) with
+    every dict's keys sorted, recursively: deterministic output whatever the input order."""
+    t = type(value)
+    if t is dict or t is MappingProxyType or (t not in _SCALARS and isinstance(value, Mapping)):
+        if not value:
+            return {}
         return {k: sort_keys(value[k]) for k in sorted(value)}
-    if isinstance(value, (list, tuple)):
+    if t is list or t is tuple:
         return [sort_keys(v) for v in value]
     return value
 
 
 def plain(value: Any) -> Any:
     """Meta/attribute mappings (possibly read-only proxies, tuples) as plain JSON values."""
-    if isinstance(value, Mapping):
+    t = type(value)
+    if t is dict or t is MappingProxyType or (t not in _SCALARS and isinstance(value, Mapping)):
         return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if t is list or t is tuple:
         return [plain(v) for v in value]
     return value
+
+
+_SCALARS = (str, int, float, bool, type(None))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -79,7 +78,8 @@ CASES = [
     ("no type", lambda: _doc(_ann(type=None)), A0 + "type must be an annotation type name, got null"),
     ("odd points", lambda: _doc(_ann(type="polygon", points=[1, 2, 3])),
      A0 + "points must be a list of numbers (x, y pairs), got [1,2,3]"),
-    ("ellipse", lambda: _doc(_ann(type="ellipse", points=[1, 2])), A0 + "points must be a list of 4 numbers, got [1,2]"),
+    ("ellipse", lambda: _doc(_ann(type="ellipse", points=[1, 2])),
+     A0 + "points must be a list of 4 numbers, got [1,2]"),
     ("visibility value", lambda: _doc(_ann(type="points", points=[1, 2], visibility=[5])),
      A0 + "points: visibility must be 0, 1 or 2, got (5,)"),
     ("visibility length", lambda: _doc(_ann(type="points", points=[1, 2], visibility=[2, 2])),
@@ -128,7 +128,8 @@ def test_categories_must_agree_between_subsets(tmp_path):
     other = copy.deepcopy(BASE)
     other["categories"]["label"]["labels"][0]["name"] = "lion"
     (ann / "b.json").write_text(json.dumps(other))
-    with pytest.raises(DatasetError, match="^" + re.escape(f"{ann / 'b.json'}: categories differ from those of a.json")):
+    message = f"{ann / 'b.json'}: categories differ from those of a.json"
+    with pytest.raises(DatasetError, match="^" + re.escape(message) + "$"):
         import_dataset(tmp_path / "d", "datumaro")
 
 
