@@ -146,4 +146,4 @@ def load_darknet(path: Path, options: Mapping[str, Any], progress: Progress) -> 
         entries += _entries(root, key, list_rel, strip_data)
         subset_meta[key] = {NS: meta}
     rules = LineRules(classes=len(names))
-    return lazy_dataset(root, Categories.from_names(names), entries, rules, subset_meta, progress)
+    return lazy_dataset(root, Categories.from_names(names), entries, rules, subset_meta, progress, NS)

@@ -108,7 +108,7 @@ def save_darknet(ds: Dataset, out: Path, options: Mapping[str, Any], progress: P
     labels_seen: dict[str, tuple[str, str]] = {}
     with progress.task("yolo: writing labels", total=len(ds)) as bar:
         for item in ds:
-            m = item_meta(item)
+            m = item_meta(item, NS)
             name = image_filename(item, image_ext)
             rel = f"{subset_base(item.subset)}/{name}"
             p = m.get("p")

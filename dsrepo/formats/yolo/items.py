@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from dsrepo.errors import DatasetError
-from dsrepo.formats.yolo.labels import NS, LineRules, parse_text
+from dsrepo.formats.yolo.labels import LineRules, parse_text
 from dsrepo.model.categories import Categories
 from dsrepo.model.dataset import Dataset
 from dsrepo.model.item import Item
@@ -67,8 +67,9 @@ def read_text(path: Path, what: str = "file") -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def build_item(root: Path, entry: Entry, rules: LineRules) -> tuple[Item, int]:
-    """The item of ``entry`` and its count of coordinates outside [0, 1]."""
+def build_item(root: Path, entry: Entry, rules: LineRules, ns: str) -> tuple[Item, int]:
+    """The item of ``entry`` (layout meta under ``meta[ns]``) and its count of
+    coordinates outside [0, 1]."""
     img_path = root / entry.image
     has_img = img_path.is_file()
     media = Image(path=str(img_path) if has_img else None, name=entry.name)
@@ -84,12 +85,12 @@ def build_item(root: Path, entry: Entry, rules: LineRules) -> tuple[Item, int]:
         anns, outside = (), 0
         meta["nl"] = True
     item = Item(id=entry.id, subset=entry.subset, media=media, annotations=anns,
-                meta={NS: meta} if meta else {})
+                meta={ns: meta} if meta else {})
     return item, outside
 
 
 def lazy_dataset(root: Path, categories: Categories, entries: Sequence[Entry], rules: LineRules,
-                 subset_meta: Mapping[str, Mapping[str, Any]], progress: Progress) -> Dataset:
+                 subset_meta: Mapping[str, Mapping[str, Any]], progress: Progress, ns: str) -> Dataset:
     """A Dataset building items from ``entries`` on each iteration. Values outside
     [0, 1] are kept; the first complete pass warns once with their count."""
     entries = tuple(entries)
@@ -98,7 +99,7 @@ def lazy_dataset(root: Path, categories: Categories, entries: Sequence[Entry], r
     def items() -> Iterator[Item]:
         outside = files = 0
         for e in entries:
-            item, out = build_item(root, e, rules)
+            item, out = build_item(root, e, rules, ns)
             if out:
                 outside += out
                 files += 1

@@ -24,6 +24,9 @@ from dsrepo.errors import DatasetError
 from dsrepo.model.annotations import Annotation, Bbox, Points, Polygon, Visibility
 
 NS = "yolo"
+"""Meta key of annotations (both flavours) and of darknet items and subsets."""
+NS_ULTRALYTICS = "yolo_ultralytics"
+"""Meta key of Ultralytics items and subsets (layouts differ, so item data is not shared)."""
 PRECISION = 6
 _FMT = "%.6f"
 _ZERO = _FMT % 0.0

@@ -98,6 +98,10 @@ def _save_ultralytics(dataset: Dataset, out_dir: Path, options: Mapping[str, Any
 
 
 ULTRALYTICS_EXPORT_OPTIONS = COMMON_EXPORT_OPTIONS + (
+    Option("task", "choice", "auto",
+           "what label lines hold: detect (boxes), segment (boxes and polygons), pose (boxes with keypoints), "
+           "auto (pose if the imported data.yaml has kpt_shape, else segment)",
+           ("auto", "detect", "segment", "pose")),
     Option("masks-to-polygons", "flag", False,
            "write masks as polygons (outer contours, cv2.findContours) instead of dropping them"),
 )

@@ -20,7 +20,7 @@ from dsrepo.errors import DatasetError
 from dsrepo.formats.common.files import safe_relpath
 from dsrepo.formats.common.media import is_image_name
 from dsrepo.formats.yolo.items import Entry, absolute_root, check_unique, lazy_dataset, read_text, split_name
-from dsrepo.formats.yolo.labels import NS, LineRules
+from dsrepo.formats.yolo.labels import NS_ULTRALYTICS as NS, LineRules
 from dsrepo.formats.yolo.yamlio import (
     NOT_SPLITS, STANDARD_SPLITS, load_yaml, read_kpt_shape, read_names, split_values,
 )
@@ -187,4 +187,4 @@ def load_ultralytics(path: Path, options: Mapping[str, Any], progress: Progress)
         schema = PointsCategory(labels=tuple(str(i) for i in range(kpt[0])))
         cats = cats.with_(points={i: schema for i in range(len(names))})
     rules = LineRules(classes=len(names), kpt_shape=kpt, polygons=True)
-    return lazy_dataset(root, cats, entries, rules, subset_meta, progress)
+    return lazy_dataset(root, cats, entries, rules, subset_meta, progress, NS)

@@ -6,8 +6,9 @@ imported dataset is written back byte for byte while it still describes the data
 (same names, splits and keypoint shape); otherwise it is updated in place through the
 ruamel.yaml round-trip document, so comments and unknown keys survive.
 
-Pose datasets (a ``kpt_shape`` in the YAML or keypoint schemas in the categories)
-write boxes with their grouped keypoints; others write boxes and polygons.
+``--task``: ``auto`` writes pose lines when the stored YAML has a ``kpt_shape`` and
+boxes and polygons otherwise; ``detect`` boxes only; ``segment`` boxes and polygons;
+``pose`` boxes with their grouped keypoints (shape from the YAML or the categories).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dsrepo.errors import DatasetError, ExportError
 from dsrepo.formats.base import ExportReport
 from dsrepo.formats.common.files import safe_relpath
 from dsrepo.formats.common.lossy import LossTracker
-from dsrepo.formats.yolo.labels import NS
+from dsrepo.formats.yolo.labels import NS_ULTRALYTICS as NS
 from dsrepo.formats.yolo.ultra_in import (
     DEFAULT_YAML, default_folder, is_list_file, label_of, list_line, split_rel,
 )
@@ -49,16 +50,23 @@ def _load_doc(stored: Mapping[str, Any]) -> Any:
         return None
 
 
-def _pose_shape(doc: Any, ds: Dataset) -> tuple[int, int] | None:
+def _pose_shape(doc: Any, ds: Dataset, task: str) -> tuple[int, int] | None:
+    """``kpt_shape`` to write: the stored YAML's, else (``--task pose``) the longest
+    keypoint schema of the categories with visibility; None when not writing pose."""
+    kpt = None
     if doc is not None:
         try:
             kpt = read_kpt_shape(doc, None)
         except DatasetError:
             kpt = None
-        if kpt is not None:
-            return kpt
-    k = max((len(pc.labels) for pc in ds.categories.points.values()), default=0)
-    return (k, 3) if k else None
+    if task in ("detect", "segment") or (task == "auto" and kpt is None):
+        return None
+    if kpt is None:
+        k = max((len(pc.labels) for pc in ds.categories.points.values()), default=0)
+        if not k:
+            raise ExportError("--task pose: the dataset has no keypoint schemas (categories.points)")
+        kpt = (k, 3)
+    return kpt
 
 
 def _split_paths(doc: Any, subset: str) -> list[str]:
@@ -146,11 +154,12 @@ def save_ultralytics(ds: Dataset, out: Path, options: Mapping[str, Any], progres
     stored = _stored(ds)
     doc = _load_doc(stored)
     names = ds.categories.label_names()
-    kpt = _pose_shape(doc, ds)
+    task = options.get("task") or "auto"
+    kpt = _pose_shape(doc, ds, task)
     yaml_text = _yaml_text(stored, doc, names, kpt, subsets)
     paths = {s: _split_paths(load_yaml(yaml_text, DEFAULT_YAML), s) for s in subsets}
     tracker = LossTracker("yolo_ultralytics", progress, bool(options.get("strict")))
-    mode = LineMode(polygons=kpt is None, kpt_shape=kpt, masks_to_polygons=bool(options.get("masks_to_polygons")))
+    mode = LineMode(polygons=kpt is None and task != "detect", kpt_shape=kpt, masks_to_polygons=bool(options.get("masks_to_polygons")))
     writer = LineWriter(mode, len(names), tracker)
     sink = FileSink(out)
     image_ext = options.get("image_ext")
@@ -158,7 +167,7 @@ def save_ultralytics(ds: Dataset, out: Path, options: Mapping[str, Any], progres
     labels_seen: dict[str, tuple[str, str]] = {}
     with progress.task("yolo_ultralytics: writing labels", total=len(ds)) as bar:
         for item in ds:
-            m = item_meta(item)
+            m = item_meta(item, NS)
             rels = paths[item.subset]
             rel = _image_rel(m, image_filename(item, image_ext), default_folder(rels, item.subset))
             list_rel = next((r for r in rels if is_list_file(r)), None)

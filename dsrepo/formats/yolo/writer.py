@@ -15,7 +15,7 @@ from pathlib import Path
 from dsrepo.formats.common.lossy import LossTracker
 from dsrepo.formats.common.media import save_image
 from dsrepo.formats.yolo.labels import (
-    NS, box_to_norm, format_values, kept_text, points_to_norm,
+    box_to_norm, format_values, kept_text, points_to_norm,
 )
 from dsrepo.model.annotations import AnnType, Annotation, Bbox, Points, Polygon
 from dsrepo.model.item import Item
@@ -208,7 +208,7 @@ def lines_text(lines: list[str]) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def item_meta(item: Item) -> dict:
-    """The item's ``meta["yolo"]`` as a plain dict (empty if absent)."""
-    m = item.meta.get(NS) if item.meta else None
+def item_meta(item: Item, ns: str) -> dict:
+    """The item's ``meta[ns]`` as a plain dict (empty if absent)."""
+    m = item.meta.get(ns) if item.meta else None
     return dict(m) if m is not None and hasattr(m, "get") else {}

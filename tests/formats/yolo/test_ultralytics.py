@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dsrepo.errors import ExportError
 from dsrepo.formats.api import export_dataset, import_dataset
 from dsrepo.formats.registry import detect_formats
 from dsrepo.model.annotations import AnnType, Bbox, Mask, Points, Polygon, Polyline
@@ -36,7 +37,7 @@ def test_import_boxes_polygons_and_empty_splits(tmp_path):
     assert (box.type, box.label, box.get_bbox()) == (AnnType.bbox, 0, (30.0, 10.0, 20.0, 20.0))
     assert (poly.type, poly.label, poly.points) == (AnnType.polygon, 1, (8.0, 4.0, 40.0, 4.0, 40.0, 20.0))
     assert dict(box.meta) == {} and dict(poly.meta) == {}
-    assert items[("train", "bg")].annotations == () and items[("train", "bg")].meta["yolo"] == {"nl": True}
+    assert items[("train", "bg")].annotations == () and items[("train", "bg")].meta["yolo_ultralytics"] == {"nl": True}
     b1 = items[("train", "deep/b 1")]
     assert b1.media.name == "deep/b 1.png" and b1.annotations[0].get_bbox() == (0.0, 0.0, 10.0, 10.0)
     assert b1.annotations[0].meta["yolo"] == {"t": "0.25 0.5 0.5 1"}
@@ -94,8 +95,8 @@ def test_list_file_splits(tmp_path):
     ds = import_dataset(root, "yolo_ultralytics")
     a, b = list(ds)
     assert (a.id, a.subset, a.media.name, a.media.size) == ("000000000009", "train", "000000000009.jpg", (16, 32))
-    assert a.meta["yolo"] == {"p": "images/train2017/000000000009.jpg"}
-    assert b.meta["yolo"] == {"p": "images/train2017/000000000025.jpg", "l": "images/train2017/000000000025.jpg"}
+    assert a.meta["yolo_ultralytics"] == {"p": "images/train2017/000000000009.jpg"}
+    assert b.meta["yolo_ultralytics"] == {"p": "images/train2017/000000000025.jpg", "l": "images/train2017/000000000025.jpg"}
     assert a.annotations[0].get_bbox() == (12.0, 6.0, 8.0, 4.0)
     assert ds.subsets() == ["train", "val"]
     assert_round_trip(root, tmp_path / "out", "yolo_ultralytics")
@@ -147,6 +148,15 @@ def test_export_from_scratch(tmp_path):
     ]
 
 
+def test_detect_task_and_pose_without_schema(tmp_path):
+    progress = NullProgress()
+    export_dataset(_scratch(tmp_path), tmp_path / "out", "yolo_ultralytics", ["--task", "detect"], progress)
+    assert (tmp_path / "out" / "labels" / "train" / "x.txt").read_text() == "1 0.500000 0.500000 0.500000 0.500000\n"
+    assert "yolo_ultralytics cannot hold polygons: 2 dropped" in progress.warnings
+    with pytest.raises(ExportError, match=r"^--task pose: the dataset has no keypoint schemas \(categories.points\)$"):
+        export_dataset(_scratch(tmp_path), tmp_path / "pose", "yolo_ultralytics", ["--task", "pose"])
+
+
 def test_masks_to_polygons(tmp_path):
     progress = NullProgress()
     export_dataset(_scratch(tmp_path), tmp_path / "out", "yolo_ultralytics", ["--masks-to-polygons"], progress)
@@ -164,8 +174,14 @@ def test_pose_export_from_keypoint_categories(tmp_path):
         Bbox(x=0, y=0, w=5, h=5, label=0),
         Points(points=(3, 3), label=0),
     ))
+    ds = Dataset.from_items([item], cats)
     progress = NullProgress()
-    export_dataset(Dataset.from_items([item], cats), tmp_path / "out", "yolo_ultralytics", None, progress)
+    export_dataset(ds, tmp_path / "auto", "yolo_ultralytics", None, progress)
+    assert (tmp_path / "auto" / "labels" / "train" / "k.txt").read_text() == (
+        "0 0.500000 0.500000 1.000000 1.000000\n0 0.250000 0.250000 0.500000 0.500000\n")
+    assert progress.warnings == ["yolo_ultralytics cannot hold points: 2 dropped"]
+    progress = NullProgress()
+    export_dataset(ds, tmp_path / "out", "yolo_ultralytics", ["--task", "pose"], progress)
     assert (tmp_path / "out" / "data.yaml").read_text() == "train: images/train\nnames:\n  0: person\n" \
                                                            "kpt_shape: [2, 3]\n"
     assert (tmp_path / "out" / "labels" / "train" / "k.txt").read_text() == (
