@@ -29,12 +29,12 @@ def _root(quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress b
 
 def _register() -> None:
     from dsrepo.commands import (
-        add, branch, checkout, commit, convert, create, demo, detect, export, formats, fsck, gc, info, log, pin,
-        remove, stages, status, transform, update,
+        add, branch, checkout, commit, convert, create, demo, detect, export, formats, fsck, gc, info, log, merge,
+        pin, remove, stages, status, transform, update,
     )
 
     for module in (demo, convert, detect, formats, create, add, update, remove, status, commit, log, info, checkout,
-                   branch, transform, stages, export, fsck, gc, pin):
+                   branch, merge, transform, stages, export, fsck, gc, pin):
         module.register(app)
 
 

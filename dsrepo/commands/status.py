@@ -46,7 +46,12 @@ def _as_dict(st: Any, items: bool) -> dict:
     pipeline = {"merge_policy": st.pipeline.merge_policy, "stages": [x.to_dict() for x in st.pipeline.stages],
                 "added": [x.id for x in pc.added], "removed": [x.id for x in pc.removed],
                 "policy_changed": list(pc.policy) if pc.policy else None}
-    return {"branch": st.branch, "head": st.head, "clean": st.clean, "sources": sources, "pipeline": pipeline}
+    merge = None
+    if st.merge is not None:
+        merge = {"theirs": st.merge.theirs, "base": st.merge.base,
+                 "conflicts": [c.to_json() | {"name": c.name()} for c in st.merge.conflicts]}
+    return {"branch": st.branch, "head": st.head, "clean": st.clean, "sources": sources, "pipeline": pipeline,
+            "merge": merge}
 
 
 def status(
@@ -90,10 +95,16 @@ def render(st: Any, verbose: bool = False) -> None:
             _ui.echo(f"  stage {mark} [{x.id}] {x.target}: {x.describe()}")
     if pc.policy:
         _ui.echo(f"  merge policy: {pc.policy[0]} -> {pc.policy[1]}")
+    if st.merge is not None:
+        _ui.echo(f"merging {_project.short(st.merge.theirs)}: {len(st.merge.conflicts)} unresolved conflicts")
+        for c in st.merge.conflicts:
+            _ui.echo(f"  both changed: {c.name()} ({c.reason})")
     if not st.sources:
         _ui.echo("no sources (use `dsrepo add PATH`)")
     elif st.clean:
         _ui.echo("nothing to commit, working copies match HEAD")
+    elif st.merge is not None and not st.merge.conflicts:
+        _ui.echo("all conflicts resolved: `dsrepo commit` records the merge")
 
 
 def register(app: typer.Typer) -> None:

@@ -134,6 +134,13 @@ def merge_categories(base: Categories, ours: Categories, theirs: Categories) -> 
                            tuple(conflicts))
 
 
+def base_label_map(base: Categories, ours: Categories, theirs: Categories, merged: Categories) -> dict[int, int]:
+    """Label indices of ``base`` translated to ``merged`` (the result of
+    :func:`merge_categories`), following renames made on either side."""
+    renames = {**_rename_map(base, theirs), **_rename_map(base, ours)}
+    return _index_map(base, merged, renames)
+
+
 def _index_map(src: Categories, dst: Categories, renames: Mapping[str, str] | None = None) -> dict[int, int]:
     pos = {lab.name: i for i, lab in enumerate(dst.labels)}
     out = {}

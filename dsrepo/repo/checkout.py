@@ -23,6 +23,7 @@ from dsrepo.errors import CorruptObjectError, RepoError, UsageError
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import commit_sources, load_tree
 from dsrepo.repo.pipeline import Pipeline, Stage, save_pipeline
+from dsrepo.repo.mergestate import clear_merge, load_merge
 from dsrepo.repo.pin import read_pin, write_current
 from dsrepo.repo.refs import HEADS, load_commit, read_head, read_ref, set_head
 from dsrepo.repo.rewrite import delete_files, rewrite_source
@@ -78,6 +79,10 @@ def checkout(repo: "Repo", rev: str | None, sources: Sequence[str] = (), force: 
     (without ``force``); nothing is changed then."""
     commit, branch, label = _target(repo, rev, pinned)
     with repo.lock():
+        if not sources and load_merge(repo.layout) is not None:
+            if not force:
+                raise RepoError("a merge is in progress: finish it (resolve, commit) or `dsrepo merge --abort`")
+            clear_merge(repo.layout)
         target = commit_sources(repo, commit)
         tracked = tracked_sources(repo.layout)
         partial = bool(sources)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from dsrepo.errors import RepoError, UsageError
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.gitinfo import default_author, git_state
+from dsrepo.repo.mergestate import clear_merge, load_merge
 from dsrepo.repo.pin import write_current
 from dsrepo.repo.records import Commit, Tree
 from dsrepo.repo.refs import advance_head, read_head
@@ -60,8 +61,9 @@ def commit(repo: "Repo", message: str, allow_empty: bool = False, author: str | 
            progress: Progress = NULL_PROGRESS) -> CommitResult:
     """Store the working copies and add a commit on the current branch (or detached HEAD).
 
-    RepoError when a source folder is missing, or when nothing changed (unless
-    ``allow_empty``). Changed content is imported and stored; unchanged sources keep
+    RepoError when a source folder is missing, when merge conflicts are unresolved, or
+    when nothing changed (unless ``allow_empty``; a merge in progress always commits,
+    with the merged revision as second parent). Changed content is imported and stored; unchanged sources keep
     their record."""
     if not message or not message.strip():
         raise UsageError("empty commit message (use -m MESSAGE)")
@@ -73,7 +75,11 @@ def commit(repo: "Repo", message: str, allow_empty: bool = False, author: str | 
         if missing:
             raise RepoError(f"source folder missing: {', '.join(missing)} (restore it with "
                             f"`dsrepo checkout --force -- NAME` or stop tracking it with `dsrepo remove NAME`)")
-        if st.clean and not allow_empty:
+        merging = load_merge(repo.layout)
+        if merging is not None and merging.conflicts:
+            raise RepoError(f"{len(merging.conflicts)} unresolved merge conflicts (first: "
+                            f"{merging.conflicts[0].name()}); settle them with `dsrepo resolve`")
+        if st.clean and not allow_empty and merging is None:
             if st.head is None:
                 raise RepoError("nothing to commit: no sources yet (use `dsrepo add`)")
             raise RepoError("nothing to commit: the working copies match HEAD")
@@ -90,7 +96,10 @@ def commit(repo: "Repo", message: str, allow_empty: bool = False, author: str | 
         if problem:
             progress.warn(problem)
         now = time.time()
-        c = Commit(tree=tree_id, parents=(head,) if head else (), message=message.strip(),
+        parents = (head,) if head else ()
+        if merging is not None:
+            parents += (merging.theirs,)
+        c = Commit(tree=tree_id, parents=parents, message=message.strip(),
                    author=author or default_author(repo.root), time=int(now),
                    tz=time.localtime(now).tm_gmtoff // 60, git=git, summary=summary)
         cid = repo.store.put_loose("commit", c.to_bytes())
@@ -99,5 +108,7 @@ def commit(repo: "Repo", message: str, allow_empty: bool = False, author: str | 
             w = working[n]
             if w.state.base != w.record or w.state.record != w.record:
                 save_state(repo.layout, w.state.with_(base=w.record))
+        if merging is not None:
+            clear_merge(repo.layout)
         write_current(repo)
     return CommitResult(cid, branch, head, summary, git)

@@ -167,6 +167,25 @@ class Repo:
 
         return gc(self, progress)
 
+    def merge(self, rev: str, message: str | None = None, commit: bool = True, iou: float = 0.5,
+              progress: Progress = NULL_PROGRESS):
+        """Three-way merge of ``rev`` into the working tree (see :mod:`dsrepo.repo.merge`)."""
+        from dsrepo.repo.merge import merge
+
+        return merge(self, rev, message, commit, iou, progress)
+
+    def resolve_conflicts(self, names: Sequence[str], side: str, progress: Progress = NULL_PROGRESS):
+        """Settle merge conflicts with "ours" or "theirs" (see :mod:`dsrepo.repo.resolve`)."""
+        from dsrepo.repo.resolve import resolve
+
+        return resolve(self, names, side, progress)
+
+    def abort_merge(self, progress: Progress = NULL_PROGRESS) -> str:
+        """End a merge in progress, back to HEAD (see :mod:`dsrepo.repo.abort`)."""
+        from dsrepo.repo.abort import abort_merge
+
+        return abort_merge(self, progress)
+
     # -- pipeline and export -------------------------------------------------------------
 
     def dataset(self, rev: str | None = "HEAD", target: str = "project") -> "Dataset":

@@ -10,6 +10,7 @@ from dsrepo.repo.access import load_tree
 from dsrepo.repo.pipeline import Pipeline, Stage, load_pipeline
 from dsrepo.repo.diffs import SourceChange, all_added, all_removed, diff_records
 from dsrepo.repo.lock import try_lock
+from dsrepo.repo.mergestate import MergeState, load_merge
 from dsrepo.repo.refs import load_commit, read_head
 from dsrepo.repo.working import Working, examine, needs_writing
 from dsrepo.repo.worktree import tracked_sources
@@ -56,10 +57,11 @@ class Status:
     sources: tuple[SourceStatus, ...]
     pipeline: Pipeline = Pipeline()
     pipeline_change: PipelineChange = PipelineChange()
+    merge: MergeState | None = None
 
     @property
     def clean(self) -> bool:
-        return all(s.state == CLEAN for s in self.sources) and self.pipeline_change.empty
+        return all(s.state == CLEAN for s in self.sources) and self.pipeline_change.empty and self.merge is None
 
     def get(self, name: str) -> SourceStatus | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -123,7 +125,8 @@ def compare(repo: "Repo", working: dict[str, Working]) -> Status:
         else:
             change = diff_records(repo, b, w.record)
             out.append(SourceStatus(name, CLEAN if change.empty else MODIFIED, change, w.record, b, skipped))
-    return Status(branch, head, tuple(out), pipeline, _pipeline_change(head_pipeline, pipeline))
+    return Status(branch, head, tuple(out), pipeline, _pipeline_change(head_pipeline, pipeline),
+                  load_merge(repo.layout))
 
 
 def status(repo: "Repo", rescan: bool = False, progress: Progress = NULL_PROGRESS) -> Status:

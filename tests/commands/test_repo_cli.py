@@ -203,3 +203,38 @@ def test_demo_runs_the_workflow(tmp_path, capsys):
                      "stages: 1 added", "exported 8 items", "pipeline (merge policy exact):"):
         assert expected in out
     assert (tmp_path / "demo" / ".dsrepo").is_dir()
+
+
+def test_merge_and_resolve_commands(proj, data, capsys):
+    src, _fixed = data
+    run(capsys, "add", str(src), "-f", "coco", "-n", "coco")
+    run(capsys, "commit", "-m", "init")
+    run(capsys, "branch", "other")
+    ann = proj / "coco" / "annotations" / "instances_val2017.json"
+
+    def relabel(cat):
+        doc = json.loads(ann.read_text())
+        doc["annotations"][0]["category_id"] = cat
+        ann.write_text(json.dumps(doc))
+
+    relabel(3)
+    run(capsys, "commit", "-m", "car")
+    run(capsys, "checkout", "other")
+    relabel(18)
+    run(capsys, "commit", "-m", "dog")
+    run(capsys, "checkout", "main")
+    code, out, _ = run(capsys, "merge", "other")
+    assert code == 0 and "1 conflicts (our version is in the working copy):" in out
+    assert "coco:val2017/000000000201: 1 annotation(s) changed differently on both sides" in out
+    code, out, _ = run(capsys, "status")
+    assert "1 unresolved conflicts" in out and "both changed: coco:val2017/000000000201" in out
+    code, _, err = run(capsys, "commit", "-m", "m")
+    assert code == 6 and "1 unresolved merge conflicts" in err
+    code, _, err = run(capsys, "resolve", "--ours", "--theirs")
+    assert code == 2 and "choose one of --ours or --theirs" in err
+    code, out, _ = run(capsys, "resolve", "coco", "--theirs")
+    assert code == 0 and out.strip() == "resolved 1 conflicts (theirs); 0 left"
+    code, out, _ = run(capsys, "commit", "-m", "merged")
+    assert code == 0
+    code, out, _ = run(capsys, "log", "-n", "1", "--json")
+    assert len(json.loads(out)[0]["parents"]) == 2
