@@ -83,7 +83,8 @@ class _Export:
         self.tracker = LossTracker("cvat", progress, bool(options.get("strict")))
         self.cats = dataset.categories
         self.names = [lab.name for lab in self.cats.labels]
-        self.orders = [[s["name"] for s in cvat_meta(lab.meta).get("attrs") or ()] for lab in self.cats.labels]
+        self.orders = [[s["name"] for s in cvat_meta(lab.meta).get("attrs") or ()] + list(lab.attributes)
+                       for lab in self.cats.labels]
         self.specs = [spec_map(lab) for lab in self.cats.labels]
         self.stats: dict[tuple[int, str], AttrStats] = {}
         self.files: dict[str, OutFile] = {}
