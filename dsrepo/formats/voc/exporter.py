@@ -63,7 +63,8 @@ def _target_entries(ds: Dataset, mode: str, tasks: tuple[str, ...]) -> list[Labe
         except DatasetError as e:
             raise UsageError(f"option --label-map: {e}") from None
     entries = entries_from_categories(ds.categories)
-    if (SEGMENTATION in tasks and background_index(ds.categories) is None
+    from_voc = any(isinstance(m, Mapping) and NS in m for m in ds.subset_meta.values())
+    if (SEGMENTATION in tasks and not from_voc and background_index(ds.categories) is None
             and any(isinstance(a, (Mask, Polygon)) for it in ds for a in it.annotations)):
         entries.insert(0, LabelEntry(BACKGROUND, voc_color(0)))
     return entries

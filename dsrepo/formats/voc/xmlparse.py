@@ -178,6 +178,8 @@ def parse_xml(path: Path) -> XmlRecord:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as e:
         raise DatasetError(f"malformed XML: {e.msg}", path, f"line {e.lineno}") from None
+    if root.getroottree().docinfo.doctype:  # e.g. a DTD in UTF-16 text, missed by the byte check
+        raise DatasetError("DOCTYPE and ENTITY declarations are not allowed in VOC XML", path)
     if root.tag != "annotation":
         raise DatasetError(f"root element is <{root.tag}>, expected <annotation>", path)
     size, depth = _size(root, path)
