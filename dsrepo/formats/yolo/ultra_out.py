@@ -159,7 +159,8 @@ def save_ultralytics(ds: Dataset, out: Path, options: Mapping[str, Any], progres
     yaml_text = _yaml_text(stored, doc, names, kpt, subsets)
     paths = {s: _split_paths(load_yaml(yaml_text, DEFAULT_YAML), s) for s in subsets}
     tracker = LossTracker("yolo_ultralytics", progress, bool(options.get("strict")))
-    mode = LineMode(polygons=kpt is None and task != "detect", kpt_shape=kpt, masks_to_polygons=bool(options.get("masks_to_polygons")))
+    mode = LineMode(polygons=kpt is None and task != "detect", kpt_shape=kpt,
+                    masks_to_polygons=bool(options.get("masks_to_polygons")))
     writer = LineWriter(mode, len(names), tracker)
     sink = FileSink(out)
     image_ext = options.get("image_ext")
