@@ -22,6 +22,7 @@ from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.formats.segments_ai.bitmap import MAX_ID, encode_ids
 from dsrepo.formats.segments_ai.cats import category_ids, render_categories
 from dsrepo.formats.segments_ai.importer import subset_of
+from dsrepo.formats.segments_ai.numeric import far_corner as _far
 from dsrepo.formats.segments_ai.parse import GROUND_TRUTH, NS, item_id_of
 from dsrepo.model.annotations import AnnType
 from dsrepo.model.dataset import Dataset
@@ -250,23 +251,6 @@ class _Export:
         if self.missing:
             shown = ", ".join(self.missing[:3]) + (", ..." if len(self.missing) > 3 else "")
             self.progress.warn(f"segments_ai: {len(self.missing)} images not saved (no image file): {shown}")
-
-
-def _far(x0: float, w: float) -> float:
-    """A far box corner ``x1`` with ``x1 - x0 == w`` exactly in floating point, so a
-    box read back as ``(x0, x1 - x0)`` is the same box."""
-    import math
-
-    x = x0 + w
-    if x - x0 == w:
-        return x
-    lo = hi = x
-    for _ in range(8):
-        lo, hi = math.nextafter(lo, -math.inf), math.nextafter(hi, math.inf)
-        for c in (lo, hi):
-            if c - x0 == w:
-                return c
-    return x
 
 
 def _plain(v: Any) -> Any:

@@ -1,0 +1,1 @@
+"""GT Studio JSON (per-image annotation files with normalised shapes and raster masks)."""
