@@ -127,7 +127,7 @@ class _Export:
                 continue
             inst = {"color": color, **(m.get("instance") or {})}
             per_label[name] = per_label.get(name, 0) + 1
-            if name and instance_label(inst, legend) != name:
+            if name and instance_label(inst, {}) != name:
                 inst["value"] = f"{name} #{per_label[name]}"
             instances.append(inst)
         for px, c in painted:
