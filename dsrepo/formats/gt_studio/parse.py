@@ -7,6 +7,7 @@ coordinates are normalised to 0..1 by the image width and height.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,7 +187,8 @@ def parse_doc(path: Path, doc: Any, item_id: str, root: Path, assets: Path, skip
             raise DatasetError(f"image_url must be a non-empty string, got {short(url)}", path)
         meta["url"] = url
         image_path = resolve_url(url, root, assets, path, "image_url")
-        image_name = url_basename(url) if is_absolute_url(url) else image_path.relative_to(root).as_posix()
+        file_name = url_basename(url) if is_absolute_url(url) else image_path.name
+        image_name = item_id + os.path.splitext(file_name)[1].lower()
     if x := {k: v for k, v in doc.items() if k not in ("annotations", "image_url")}:
         meta["x"] = x
     shapes: list[Shape] = []

@@ -24,7 +24,7 @@ def test_shapes_in_pixels(tmp_path):
     street, frame = list(ds)
     assert (street.id, street.subset, frame.id) == ("batch 1/street view", "default", "frame_0001")
     assert street.media.path == str(root / "downloads" / "street view.jpg")
-    assert street.media.size == (20, 40) and street.media.name == "street view.jpg"
+    assert street.media.size == (20, 40) and street.media.name == "batch 1/street view.jpg"
     r1, r2, tree, tri = street.annotations
     assert isinstance(r1, Bbox) and (r1.x, r1.y, r1.w, r1.h) == (4.0, 4.0, 10.0, 10.0)
     assert r1.label == 0 and dict(r1.attributes) == {"occluded": "no"}
@@ -90,7 +90,7 @@ def test_single_file_relative_urls_and_default_assets(tmp_path):
     write_json(tmp_path / "a.json", doc)
     write_image(tmp_path / "pics" / "a.jpg", 10, 10)
     it = next(iter(import_dataset(tmp_path / "a.json", "gt_studio")))
-    assert it.id == "a" and it.media.name == "pics/a.jpg" and it.media.size == (10, 10)
+    assert it.id == "a" and it.media.name == "a.jpg" and it.media.size == (10, 10)
     assert (it.annotations[0].x, it.annotations[0].w) == (1.0, 2.5)
 
 
