@@ -15,6 +15,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPECIAL = re.compile("[&<>\"\x00-\x1f\ufffe\uffff]")
 
 
 def num(v: float) -> str:
@@ -36,6 +37,9 @@ def _near(v: float, n: int = 3) -> Iterator[float]:
 
 def end(a: float, d: float) -> str:
     """Text ``s`` with ``float(s) - a == d`` (a box corner from its origin and size)."""
+    s = "%.2f" % (a + d)
+    if float(s) - a == d:
+        return s
     cands = list(_near(a + d))
     for c in cands:
         s = "%.2f" % c
@@ -91,13 +95,17 @@ def mask_rle(image: np.ndarray, box: Any) -> tuple[str, list[int]] | None:
 
 
 def text(s: str) -> str:
-    """Escape element text."""
+    """Escape element text (characters XML cannot hold are dropped)."""
+    if _SPECIAL.search(s) is None:
+        return s
     s = _BAD_CHARS.sub("", s)
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def attr(s: str) -> str:
     """Escape an attribute value (newlines and tabs kept as character references)."""
+    if _SPECIAL.search(s) is None:
+        return s
     return (text(s).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;")
             .replace("\t", "&#9;"))
 

@@ -68,25 +68,20 @@ class _FileReader:
         return s if s else self.default_subset
 
     def read(self) -> None:
-        depth = 0
-        for ev, el in iterparse(self.path):
-            if ev == "start":
-                depth += 1
-                if depth == 2 and el.tag in ("image", "track", "tag") and self.collect is None:
-                    self.collect = self.tree is None or self._no_labels
-                continue
-            depth -= 1
-            if depth != 1:
-                continue
+        for el in iterparse(self.path, ("meta", "image", "track", "tag")):
             if el.tag == "meta":
                 self.tree, lab = parse_meta(el, self.path)
                 self._no_labels = lab is None
                 self.labels.merge(lab or [])
-            elif el.tag == "image":
+                release(el)
+                continue
+            if self.collect is None:
+                self.collect = self.tree is None or self._no_labels
+            if el.tag == "image":
                 self._image(el)
             elif el.tag == "track":
                 self._track(el)
-            elif el.tag == "tag":
+            else:
                 self._video_tag(el)
             release(el)
 

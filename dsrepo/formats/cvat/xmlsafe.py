@@ -19,29 +19,36 @@ def where(el: "etree._Element") -> str:
     return f"line {el.sourceline} <{el.tag}>"
 
 
-def iterparse(path: Path) -> Iterator[tuple[str, "etree._Element"]]:
-    """``(event, element)`` pairs (``"start"``/``"end"``) of ``path``.
+def _check_root(root, path: Path) -> None:
+    info = root.getroottree().docinfo
+    if info.internalDTD is not None or info.externalDTD is not None or info.doctype:
+        raise DatasetError("a DTD / entity declarations are not allowed in CVAT XML", path, "line 1")
+    if root.tag != "annotations":
+        raise DatasetError(f"root element is <{root.tag}>, expected <annotations> (not a CVAT XML file?)",
+                           path, where(root))
+
+
+def iterparse(path: Path, tags: tuple[str, ...]) -> Iterator["etree._Element"]:
+    """Top-level elements of ``path`` (children of the root) whose tag is in ``tags``,
+    each yielded once fully parsed.
 
     Entities are never resolved, nothing is fetched from the network, and a document
     with a DTD (where entity declarations live) is refused: CVAT never writes one, and
     it is how entity-expansion and external-entity attacks start.
     """
     try:
-        ctx = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False,
-                              no_network=True, huge_tree=False, load_dtd=False, remove_comments=True,
-                              remove_pis=True)
-        first = True
-        for ev, el in ctx:
-            if first:
-                first = False
-                info = el.getroottree().docinfo
-                if info.internalDTD is not None or info.externalDTD is not None or info.doctype:
-                    raise DatasetError("a DTD / entity declarations are not allowed in CVAT XML", path,
-                                       "line 1")
-                if el.tag != "annotations":
-                    raise DatasetError(f"root element is <{el.tag}>, expected <annotations> "
-                                       "(not a CVAT XML file?)", path, where(el))
-            yield ev, el
+        ctx = etree.iterparse(str(path), events=("end",), tag=tags, resolve_entities=False, no_network=True,
+                              huge_tree=False, load_dtd=False, remove_comments=True, remove_pis=True)
+        checked = False
+        for _, el in ctx:
+            parent = el.getparent()
+            if not checked:
+                checked = True
+                _check_root(el.getroottree().getroot(), path)
+            if parent is not None and parent.getparent() is None:
+                yield el
+        if not checked and ctx.root is not None:
+            _check_root(ctx.root, path)
     except etree.XMLSyntaxError as e:
         msg = re.sub(r", line \d+, column \d+$", "", (e.msg or str(e)).strip())
         line, col = e.position if e.position else (e.lineno or 0, 0)
