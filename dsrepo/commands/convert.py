@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -16,6 +16,8 @@ def convert(
     input_format: Optional[str] = typer.Option(None, "-if", "--input-format", help="Input format (default: detect)."),
     output: Path = typer.Option(..., "-o", "--output", help="Folder to write."),
     output_format: str = typer.Option(..., "-f", "--format", help="Output format."),
+    import_option: Optional[List[str]] = typer.Option(None, "-I", "--import-option",
+                                                      help="Import option, e.g. -I --subset-folders (repeatable)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -24,7 +26,9 @@ def convert(
     from dsrepo.model.stats import summarize
 
     progress = _ui.progress()
-    ds, report = run(input, output, output_format, input_format, None, list(ctx.args), progress, overwrite)
+    import_args = [a for opt in import_option or [] for a in opt.split(" ", 1)]
+    ds, report = run(input, output, output_format, input_format, import_args or None, list(ctx.args), progress,
+                     overwrite)
     summary = summarize(ds)
     summary.update(output=str(output), format=output_format, files=len(report.files),
                    missing_media=len(report.missing_media), warnings=progress.warnings)

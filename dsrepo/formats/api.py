@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -46,7 +49,9 @@ def export_dataset(dataset: Dataset, path: str | Path, format: str, options: Opt
                    progress: Progress = NULL_PROGRESS, overwrite: bool = False) -> ExportReport:
     """Write ``dataset`` to folder ``path`` in ``format``.
 
-    Refuses a non-empty folder unless ``overwrite``; never deletes files.
+    Refuses a non-empty folder unless ``overwrite``; never deletes files. The exporter
+    writes into a temp folder beside ``path`` whose files are moved into place only when
+    it succeeded, so a failed export (bad data, ``--strict``) leaves ``path`` untouched.
     """
     spec = get_format(format)
     if spec.save is None:
@@ -58,7 +63,28 @@ def export_dataset(dataset: Dataset, path: str | Path, format: str, options: Opt
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise ExportError(f"{out}: folder is not empty (use --overwrite)")
     out.mkdir(parents=True, exist_ok=True)
-    return spec.save(dataset, out, opts, progress)
+    tmp = Path(tempfile.mkdtemp(prefix=".dsrepo-export-", dir=out.parent))
+    try:
+        report = spec.save(dataset, tmp, opts, progress)
+        _move_tree(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
+def _move_tree(src: Path, dst: Path) -> None:
+    """Move every file under ``src`` to the same relative path under ``dst``."""
+    for dirpath, _dirs, files in os.walk(src):
+        rel = os.path.relpath(dirpath, src)
+        target_dir = dst if rel == os.curdir else dst / rel
+        if target_dir.exists() and not target_dir.is_dir():
+            raise ExportError(f"{target_dir}: exists and is not a folder")
+        target_dir.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            target = target_dir / f
+            if target.is_dir():
+                raise ExportError(f"{target}: is a folder; cannot write a file there")
+            os.replace(os.path.join(dirpath, f), target)
 
 
 def convert(src: str | Path, dst: str | Path, output_format: str, input_format: str | None = None,

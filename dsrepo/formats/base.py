@@ -45,6 +45,9 @@ class FormatSpec:
     import_options: tuple[Option, ...] = ()
     export_options: tuple[Option, ...] = ()
     extensions: tuple[str, ...] = field(default=())
+    # False when a working copy in this format cannot be rebuilt from stored items
+    # (its image bytes live inside an annotation file, e.g. a zip): not usable as a source.
+    repo_source: bool = True
 
 
 # Options every exporter accepts.

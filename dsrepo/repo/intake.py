@@ -52,6 +52,14 @@ def source_options(format: str, options: Options, export: bool) -> dict[str, Any
     return plain_options({k: v for k, v in parsed.items() if v != defaults.get(k)})
 
 
+def _check_source_format(format: str) -> None:
+    from dsrepo.formats.registry import get_format
+
+    if not get_format(format).repo_source:
+        raise RepoError(f"format {format!r} cannot be a source's format (its images live inside the annotation "
+                        "file and could not be rebuilt); add the dataset in another format, e.g. -f image_dir")
+
+
 @contextmanager
 def dataset_input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format: str | None, import_options: Options,
            target_format: str | None, target_options: Options,
@@ -66,10 +74,14 @@ def dataset_input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format
     from dsrepo.model.dataset import Dataset
 
     tmp: Path | None = None
+    if target_format:
+        _check_source_format(target_format)
     try:
         if isinstance(source, Dataset):
             ds = source
             fmt = target_format or in_format
+            if fmt:
+                _check_source_format(fmt)
             if not fmt:
                 raise RepoError("adding a Dataset object needs a format (format=...)")
         else:
@@ -77,6 +89,8 @@ def dataset_input(repo: "Repo", source: "str | os.PathLike | Dataset", in_format
             if path == repo.layout.dot or repo.layout.dot in path.parents:
                 raise RepoError(f"{path}: is inside the repository's own store")
             fmt = resolve_format(path, in_format)
+            if target_format is None:
+                _check_source_format(fmt)
             # as it is: a folder in the source's format, read with the source's options
             as_is = path.is_dir() and (target_format is None or (target_format == fmt and not import_options))
             ds = import_dataset(path, fmt, target_options if as_is else import_options, progress)

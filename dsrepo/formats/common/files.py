@@ -8,6 +8,9 @@ from pathlib import Path, PurePosixPath
 
 from dsrepo.errors import DatasetError
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def safe_relpath(rel: str, source: object = None, where: str | None = None) -> str:
     """Normalise a path from a dataset file to a safe relative POSIX path.
@@ -40,6 +43,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual mode of a new file
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -113,4 +113,5 @@ IMAGE_ZIP = FormatSpec(
         Option("compression", "choice", "stored", "zip compression of the entries", ("stored", "deflated")),
     ),
     extensions=(".zip",),
+    repo_source=False,
 )
