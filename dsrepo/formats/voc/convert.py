@@ -20,11 +20,14 @@ from dsrepo.model.item import Item
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """The written label map: categories, source-index -> target-index map, and what to write."""
+    """The written label map: categories, source-index -> target-index map, and what to
+    write. ``derive_boxes``: give instance shapes without a box an XML object (their
+    extent) and number instances like the objects - for datasets not read from VOC."""
 
     cats: Categories
     remap: tuple[int | None, ...]
     xml: bool
+    derive_boxes: bool
     masks: bool
     labels: bool
     allow_attributes: bool
@@ -105,6 +108,7 @@ class Converter:
         t = self.t
         objects: list[ObjectOut] = []
         main, parts = split_boxes(item.annotations, src_cats)
+        position: dict[int, int] = {}  # group (or id(shape) when derived) -> object number
         if t.xml:
             for b in main:
                 lab = self._label(b.label, "bbox")
@@ -112,6 +116,10 @@ class Converter:
                     continue
                 ps = parts.get(b.group, []) if b.group else []
                 objects.append(self._object(b, lab, ps))
+                if b.group:
+                    position.setdefault(b.group, len(objects))
+            if t.derive_boxes:
+                self._derived(item, objects, position)
         elif main:
             self.loss.drop("bbox (no detection/action/layout task exported)", len(main) + sum(map(len, parts.values())))
         labels: dict[int, int] = {}
@@ -131,7 +139,8 @@ class Converter:
                 if not t.masks:
                     self.loss.drop(f"{a.type.value} (segmentation task not exported)")
                     continue
-                shape = self._shape(a, size, mask_size)
+                want = position.get(a.group) or position.get(id(a)) if t.derive_boxes else None
+                shape = self._shape(a, size, mask_size, want)
                 if shape is not None:
                     mask_size = mask_size or (tuple(shape.rle["size"]) if isinstance(shape.rle, dict) else None)
                     shapes.append(shape)
@@ -139,8 +148,21 @@ class Converter:
                 self.loss.drop(a.type.value)
         return ItemOut(tuple(objects), tuple(shapes), mask_size, tuple(sorted(labels.items())))
 
+    def _derived(self, item: Item, objects: list[ObjectOut], position: dict[int, int]) -> None:
+        """Objects for labelled instance masks/polygons without a box of their group
+        (datasets from other formats): the box is the shape's extent."""
+        for a in item.annotations:
+            if isinstance(a, (Mask, Polygon)) and a.label is not None and not (a.group and a.group in position):
+                lab = self.t.remap[a.label] if a.label < len(self.t.remap) else None
+                if lab is None:
+                    continue
+                x, y, w, h = a.get_bbox()
+                box = Bbox(label=a.label, x=x, y=y, w=w, h=h, attributes=a.attributes)
+                objects.append(self._object(box, lab, []))
+                position[a.group or id(a)] = len(objects)
+
     def _shape(self, a: Mask | Polygon, size: tuple[int, int] | None,
-               mask_size: tuple[int, int] | None) -> Paint | None:
+               mask_size: tuple[int, int] | None, position: int | None = None) -> Paint | None:
         if a.label is not None:
             lab = self._label(a.label, a.type.value)
             if lab is None:
@@ -150,7 +172,7 @@ class Converter:
                 return None
         else:
             lab = None
-        want = (a.group or a.id) if (a.group or a.id) else -1
+        want = position or ((a.group or a.id) if (a.group or a.id) else -1)
         if isinstance(a, Polygon):
             hw = mask_size or size
             if hw is None:

@@ -63,11 +63,16 @@ def _target_entries(ds: Dataset, mode: str, tasks: tuple[str, ...]) -> list[Labe
         except DatasetError as e:
             raise UsageError(f"option --label-map: {e}") from None
     entries = entries_from_categories(ds.categories)
-    from_voc = any(isinstance(m, Mapping) and NS in m for m in ds.subset_meta.values())
+    from_voc = _from_voc(ds)
     if (SEGMENTATION in tasks and not from_voc and background_index(ds.categories) is None
             and any(isinstance(a, (Mask, Polygon)) for it in ds for a in it.annotations)):
         entries.insert(0, LabelEntry(BACKGROUND, voc_color(0)))
     return entries
+
+
+def _from_voc(ds: Dataset) -> bool:
+    """True for datasets read by the VOC importer (their subsets carry VOC meta)."""
+    return any(isinstance(m, Mapping) and NS in m for m in ds.subset_meta.values())
 
 
 def _remap(src: Categories, dst: Categories) -> tuple[int | None, ...]:
@@ -97,7 +102,7 @@ def save_voc(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progre
     entries = _target_entries(dataset, str(options.get("label_map") or "source"), tasks)
     cats = categories_from_entries(entries)
     target = Target(cats, _remap(dataset.categories, cats),
-                    xml=any(t in tasks for t in (DETECTION, ACTION, LAYOUT)),
+                    xml=any(t in tasks for t in (DETECTION, ACTION, LAYOUT)), derive_boxes=not _from_voc(dataset),
                     masks=SEGMENTATION in tasks, labels=CLASSIFICATION in tasks,
                     allow_attributes=bool(options.get("allow_attributes", True)))
     loss = LossTracker("voc" if task is None else f"voc_{task}", progress, bool(options.get("strict")))
