@@ -23,6 +23,23 @@ FORMATS: dict[str, str] = {
     "coco_panoptic": "dsrepo.formats.coco.spec:COCO_PANOPTIC",
     "coco_stuff": "dsrepo.formats.coco.spec:COCO_STUFF",
     "coco_image_info": "dsrepo.formats.coco.spec:COCO_IMAGE_INFO",
+    "cvat": "dsrepo.formats.cvat.spec:CVAT",
+    "datumaro": "dsrepo.formats.datumaro.spec:DATUMARO",
+    "gt_studio": "dsrepo.formats.gt_studio.spec:GT_STUDIO",
+    "image_dir": "dsrepo.formats.image_dir.spec:IMAGE_DIR",
+    "image_zip": "dsrepo.formats.image_dir.spec:IMAGE_ZIP",
+    "imagenet": "dsrepo.formats.imagenet.spec:IMAGENET",
+    "imagenet_txt": "dsrepo.formats.imagenet.spec:IMAGENET_TXT",
+    "labelme": "dsrepo.formats.labelme.spec:LABELME",
+    "segments_ai": "dsrepo.formats.segments_ai.spec:SEGMENTS_AI",
+    "voc": "dsrepo.formats.voc.spec:VOC",
+    "voc_action": "dsrepo.formats.voc.spec:VOC_ACTION",
+    "voc_classification": "dsrepo.formats.voc.spec:VOC_CLASSIFICATION",
+    "voc_detection": "dsrepo.formats.voc.spec:VOC_DETECTION",
+    "voc_layout": "dsrepo.formats.voc.spec:VOC_LAYOUT",
+    "voc_segmentation": "dsrepo.formats.voc.spec:VOC_SEGMENTATION",
+    "yolo": "dsrepo.formats.yolo.spec:YOLO",
+    "yolo_ultralytics": "dsrepo.formats.yolo.spec:YOLO_ULTRALYTICS",
 }
 
 
