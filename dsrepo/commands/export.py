@@ -19,6 +19,8 @@ def export(
     overwrite: bool = typer.Option(False, "--overwrite", help="Allow writing into a non-empty folder."),
     expr: Optional[str] = typer.Option(None, "-e", "--filter", help="Only export what this XPath filter keeps."),
     mode: str = typer.Option("items", "-m", "--filter-mode", help="Filter mode: items, annotations, items+annotations."),
+    merge_policy: Optional[str] = typer.Option(None, "--merge-policy",
+                                               help="exact or union: how sources combine (default: as recorded)."),
     project: Optional[Path] = _project.PROJECT,
     as_json: bool = _project.JSON,
 ) -> None:
@@ -28,7 +30,7 @@ def export(
     if rev is not None and rev.startswith("-"):  # `export -f coco -o out -- --save-media`: no REV given
         args, rev = [rev, *args], None
     repo = _project.open_repo(project)
-    r = repo.export(output, format, rev, target, args, overwrite, expr, mode, _ui.progress())
+    r = repo.export(output, format, rev, target, args, overwrite, expr, mode, _ui.progress(), merge_policy)
     if as_json:
         _ui.print_json({"commit": r.commit, "target": r.target, "format": r.format, "output": r.out,
                         "files": len(r.files), "missing_media": list(r.missing_media), "items": r.items,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import orjson
 
-from dsrepo.errors import RepoError
+from dsrepo.errors import RepoError, UsageError
 from dsrepo.formats.common.files import atomic_write_bytes
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import commit_sources, load_record, load_tree, record_dataset
@@ -179,7 +179,8 @@ def _combine(named: Sequence[tuple[str, "Dataset"]], policy: str) -> "Dataset":
             elif prev[0] != it:
                 if policy != "union":
                     raise RepoError(f"item {it.subset}/{it.id} differs between sources {prev[1]!r} and {name!r} "
-                                    "(make them equal, or set `dsrepo stages policy union` to keep both)")
+                                    "(make them equal, or use the union merge policy: `dsrepo stages policy union` "
+                                    "or `--merge-policy union`)")
                 new = it.with_(id=f"{it.id}__{name}")
                 items[new.key] = (new, name)
     return Dataset(cats, [it for it, _ in items.values()], meta)
@@ -204,12 +205,19 @@ def _pipeline_at(repo: "Repo", rev: str | None) -> tuple[dict[str, str], Pipelin
 
 
 def build(repo: "Repo", rev: str | None = None, target: str = PROJECT, extra: Stage | None = None,
-          progress: Progress = NULL_PROGRESS) -> Built:
+          progress: Progress = NULL_PROGRESS, merge_policy: str | None = None) -> Built:
     """Build ``target`` (a source name or "project") of revision ``rev`` (None: the
-    working tree), with ``extra`` appended to the pipeline when given (dry runs).
+    working tree), with ``extra`` appended to the pipeline when given (dry runs) and
+    ``merge_policy`` overriding the recorded one when given.
 
     RepoError for an unknown target or a working copy that does not import."""
+    from dsrepo.repo.pipeline import MERGE_POLICIES
+
     sources, pipeline = _pipeline_at(repo, rev)
+    if merge_policy is not None:
+        if merge_policy not in MERGE_POLICIES:
+            raise UsageError(f"merge policy must be one of {', '.join(MERGE_POLICIES)}, got {merge_policy!r}")
+        pipeline = Pipeline(pipeline.stages, merge_policy)
     if rev is None and not sources:
         sources = commit_sources(repo, None)
     if target != PROJECT and target not in sources:

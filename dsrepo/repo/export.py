@@ -33,9 +33,10 @@ class ExportResult:
 def export(repo: "Repo", rev: str | None, format: str, out: str | Path, target: str = PROJECT,
            options: Sequence[str] | Mapping[str, Any] | None = None, overwrite: bool = False,
            filter_expr: str | None = None, filter_mode: str = "items",
-           progress: Progress = NULL_PROGRESS) -> ExportResult:
+           progress: Progress = NULL_PROGRESS, merge_policy: str | None = None) -> ExportResult:
     """Build ``target`` of ``rev`` (None: the working tree), optionally filtered by
-    ``filter_expr``, and export it to folder ``out`` in ``format`` with ``options``.
+    ``filter_expr``, and export it to folder ``out`` in ``format`` with ``options``
+    (``merge_policy`` overrides the revision's policy for combining sources).
 
     The same revision exported twice gives byte-identical files. Refuses a non-empty
     folder without ``overwrite`` and never deletes files (ExportError)."""
@@ -50,7 +51,7 @@ def export(repo: "Repo", rev: str | None, format: str, out: str | Path, target: 
     if filter_expr:
         params = validate_filter(filter_expr, filter_mode, False)
         extra = Stage(stage_id("export", target, FILTER, FILTER, params), target, FILTER, FILTER, params)
-    built = build(repo, rev, target, extra=extra, progress=progress)
+    built = build(repo, rev, target, extra=extra, progress=progress, merge_policy=merge_policy)
     report = export_dataset(built.dataset, out, format, options, progress, overwrite)
     last = built.steps[-1]
     return ExportResult(commit, target, format, str(out), tuple(report.files), tuple(report.missing_media),

@@ -234,8 +234,9 @@ class Repo:
 
     def export(self, out: str | os.PathLike, format: str, rev: str | None = None, target: str = "project",
                options: Options = None, overwrite: bool = False, filter_expr: str | None = None,
-               filter_mode: str = "items", progress: Progress = NULL_PROGRESS):
+               filter_mode: str = "items", progress: Progress = NULL_PROGRESS, merge_policy: str | None = None):
         """Build and export a revision (see :mod:`dsrepo.repo.export`)."""
         from dsrepo.repo.export import export
 
-        return export(self, rev, format, out, target, options, overwrite, filter_expr, filter_mode, progress)
+        return export(self, rev, format, out, target, options, overwrite, filter_expr, filter_mode, progress,
+                      merge_policy)

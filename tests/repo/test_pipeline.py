@@ -132,7 +132,7 @@ def test_export_with_filter_and_target(committed, tmp_path):
     assert {it.subset for it in import_dataset(tmp_path / "val", "coco")} == {"val2017"}
 
 
-def test_project_combines_sources_by_policy(repo, coco_sample, coco_edited):
+def test_project_combines_sources_by_policy(repo, coco_sample, coco_edited, tmp_path):
     repo.add(coco_sample, name="a", format="coco")
     repo.add(coco_sample, name="b", format="coco")
     repo.commit("two identical sources")
@@ -143,6 +143,8 @@ def test_project_combines_sources_by_policy(repo, coco_sample, coco_edited):
         repo.dataset("HEAD")
     info = repo.info("HEAD")
     assert info.build_error and "differs between sources 'a' and 'b'" in info.build_error
+    r = repo.export(tmp_path / "u", "datumaro", "HEAD", merge_policy="union")  # override for one export
+    assert r.items > 8 and r.steps[-1].label == "project (union merge of 2 sources)"
     repo.set_merge_policy("union")
     assert repo.status().pipeline_change.policy == ("exact", "union")
     repo.commit("union")
