@@ -30,5 +30,25 @@ def formats(
                 _ui.echo(f"    {kind.split('_')[0]:6} --{o['name']}{choices}: {o['help']}{default}")
 
 
+def transforms(
+    name: Optional[str] = typer.Argument(None, help="Show one transform only."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List transforms (for `dsrepo transform -t NAME`) with their parameters."""
+    from dsrepo.formats.catalog import describe_transforms
+
+    info = describe_transforms(name)
+    if as_json:
+        _ui.print_json(info)
+        return
+    for t in info:
+        _ui.echo(f"{t['name']}  {t['description']}")
+        for o in t["options"]:
+            default = "" if o["default"] in (None, False, ()) else f" (default: {o['default']})"
+            choices = f" [{'|'.join(o['choices'])}]" if o["choices"] else ""
+            _ui.echo(f"    --{o['name']}{choices}: {o['help']}{default}")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(formats)
+    app.command()(transforms)

@@ -23,5 +23,17 @@ def describe_formats(name: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
+def describe_transforms(name: str | None = None) -> list[dict[str, Any]]:
+    """Name, description, version and parameters of every transform (or just ``name``)."""
+    from dsrepo.model.transforms import get_transform, transform_names
+
+    out = []
+    for n in [name] if name else transform_names():
+        spec = get_transform(n)
+        out.append({"name": spec.name, "description": spec.description, "version": spec.version,
+                    "options": [_opt(o) for o in spec.options]})
+    return out
+
+
 def _opt(o: Any) -> dict[str, Any]:
     return {"name": o.name, "kind": o.kind, "default": o.default, "help": o.help, "choices": list(o.choices)}

@@ -238,3 +238,12 @@ def test_merge_and_resolve_commands(proj, data, capsys):
     assert code == 0
     code, out, _ = run(capsys, "log", "-n", "1", "--json")
     assert len(json.loads(out)[0]["parents"]) == 2
+
+
+def test_transforms_listing(capsys):
+    code, out, _ = run(capsys, "transforms", "remap_labels")
+    assert code == 0 and out.splitlines()[0].startswith("remap_labels  ")
+    assert "    --default [keep|delete]: " in out and "(default: keep)" in out
+    code, out, _ = run(capsys, "transforms", "--json")
+    names = [t["name"] for t in json.loads(out)]
+    assert len(names) == 20 and names == sorted(names)
