@@ -9,7 +9,7 @@ import msgspec
 import numpy as np
 
 from dsrepo.formats.coco import annconv
-from dsrepo.formats.coco.layout import ImageLocator
+from dsrepo.formats.common.media import ImageLocator
 from dsrepo.formats.coco.meta import NS, patch_of
 from dsrepo.formats.coco.parse import UNSET, CImage, ParsedFile
 from dsrepo.formats.coco.tasks import (

@@ -11,7 +11,7 @@ import numpy as np
 from dsrepo.errors import DatasetError
 from dsrepo.formats.coco.build import FileCtx, SubsetBuilder
 from dsrepo.formats.coco.cats import merge_categories
-from dsrepo.formats.coco.layout import ImageLocator, panoptic_dirs, resolve_files
+from dsrepo.formats.coco.layout import image_locator, panoptic_dirs, resolve_files
 from dsrepo.formats.coco.meta import NS
 from dsrepo.formats.coco.parse import UNSET, ParsedFile, parse_file
 from dsrepo.formats.coco.tasks import PANOPTIC
@@ -133,7 +133,7 @@ def load_coco(path: Path, options: Mapping[str, Any], progress: Progress, task: 
             pan = panoptic_dirs(root, pf.path, subset) if pf.task == PANOPTIC else []
             ctxs.append(FileCtx(pf, label_maps[i], ids, order, starts, natural, dups, pan))
             fmeta[pf.task] = _file_meta(pf, cat_entries[i], natural)
-        locator = ImageLocator(root, subset, (ctxs[0].pf.path.parent,))
+        locator = image_locator(root, subset, (ctxs[0].pf.path.parent,))
         b = SubsetBuilder(subset, ctxs, locator, progress)
         builders.append(b)
         total += len(b)

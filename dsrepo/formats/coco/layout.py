@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from dsrepo.errors import DatasetError
+from dsrepo.formats.common.media import ImageLocator
 from dsrepo.formats.coco.tasks import PANOPTIC, TASKS, annotation_dir, split_file_name, task_files
 from dsrepo.model.item import DEFAULT_SUBSET
 
@@ -46,42 +46,10 @@ def resolve_files(path: Path, task: str | None) -> tuple[Path, list[tuple[str, s
     return root, [(task, p.stem, p) for p in others]
 
 
-class ImageLocator:
+def image_locator(root: Path, subset: str, extra: tuple[Path, ...] = ()) -> ImageLocator:
     """Finds image files of one subset: ``images/<subset>/``, ``<subset>/``, ``images/``,
-    the dataset root, then the annotation file's folder (first match wins).
-
-    Folder listings are read once and cached, so a missing image costs no system call."""
-
-    def __init__(self, root: Path, subset: str, extra: tuple[Path, ...] = ()) -> None:
-        cands = [root / "images" / subset, root / subset, root / "images", root, *extra]
-        seen: list[Path] = []
-        for c in cands:
-            if c not in seen and c.is_dir():
-                seen.append(c)
-        self.roots = [os.path.abspath(r) for r in seen]
-        self._listing: dict[str, set[str]] = {}
-
-    def _names(self, root: str) -> set[str]:
-        names = self._listing.get(root)
-        if names is None:
-            try:
-                names = set(os.listdir(root))
-            except OSError:
-                names = set()
-            self._listing[root] = names
-        return names
-
-    def find(self, rel: str) -> str | None:
-        """Absolute path of image ``rel`` (a safe relative path), or None."""
-        nested = "/" in rel
-        for root in self.roots:
-            if nested:
-                p = os.path.join(root, rel)
-                if os.path.isfile(p):
-                    return p
-            elif rel in self._names(root):
-                return os.path.join(root, rel)
-        return None
+    the dataset root, then ``extra`` folders (the annotation file's), first match wins."""
+    return ImageLocator([root / "images" / subset, root / subset, root / "images", root, *extra])
 
 
 def panoptic_dirs(root: Path, json_path: Path, subset: str) -> list[Path]:

@@ -28,6 +28,51 @@ def find_image(folder: Path, stem: str, exts: Iterable[str] = IMAGE_EXTS) -> Pat
     return None
 
 
+class ImageLocator:
+    """Finds image files under candidate folders (first match wins). Folder listings
+    are read once and cached, so looking up a missing image costs no system call."""
+
+    def __init__(self, candidates: Iterable[Path]) -> None:
+        seen: list[Path] = []
+        for c in candidates:
+            if c not in seen and c.is_dir():
+                seen.append(c)
+        self.roots = [os.path.abspath(r) for r in seen]
+        self._listing: dict[str, set[str]] = {}
+
+    def _names(self, root: str) -> set[str]:
+        names = self._listing.get(root)
+        if names is None:
+            try:
+                names = set(os.listdir(root))
+            except OSError:
+                names = set()
+            self._listing[root] = names
+        return names
+
+    def find(self, rel: str) -> str | None:
+        """Absolute path of image ``rel`` (a safe relative path), or None."""
+        nested = "/" in rel
+        for root in self.roots:
+            if nested:
+                p = os.path.join(root, rel)
+                if os.path.isfile(p):
+                    return p
+            elif rel in self._names(root):
+                return os.path.join(root, rel)
+        return None
+
+    def find_stem(self, stem: str) -> tuple[str, str] | None:
+        """``(absolute path, file name)`` of an image called ``stem`` + any image extension."""
+        for root in self.roots:
+            names = self._names(root)
+            for ext in IMAGE_EXTS:
+                for e in (ext, ext.upper()):
+                    if stem + e in names:
+                        return os.path.join(root, stem + e), stem + e
+        return None
+
+
 def media_filename(item: Item, image_ext: str | None = None, default_ext: str = ".jpg") -> str:
     """Relative file name to save an item's image under: the id plus the original
     extension, or ``image_ext`` when given."""

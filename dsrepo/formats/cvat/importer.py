@@ -12,7 +12,8 @@ from lxml import etree
 from dsrepo.errors import DatasetError
 from dsrepo.formats.common.files import safe_relpath
 from dsrepo.formats.cvat.labels import LabelTable
-from dsrepo.formats.cvat.layout import ImageLocator, XmlFile, resolve_files
+from dsrepo.formats.common.media import ImageLocator
+from dsrepo.formats.cvat.layout import XmlFile, image_locator, resolve_files
 from dsrepo.formats.cvat.meta import NS, frame_size, parse_meta, task_size, task_subset, tree_find
 from dsrepo.formats.cvat.shapes import SHAPES, TRACK_KEYS, ShapeCtx, flag, integer, parse_shape
 from dsrepo.formats.cvat.video import frame_name
@@ -228,7 +229,7 @@ def load_cvat(path: Path, options: Mapping[str, Any], progress: Progress) -> Dat
             locators: dict[str, ImageLocator] = {}
             for rec in records:
                 loc = locators.get(rec.subset) or locators.setdefault(
-                    rec.subset, ImageLocator(xf.path.parent, rec.subset))
+                    rec.subset, image_locator(xf.path.parent, rec.subset))
                 item = _item(rec, loc)
                 other = seen.get(item.key)
                 if other is not None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsrepo.errors import DatasetError
+from dsrepo.formats.common.media import ImageLocator
 
 MAIN = "annotations.xml"
 _PEEK = 4096
@@ -52,45 +52,7 @@ def resolve_files(path: Path) -> tuple[Path, list[XmlFile]]:
     raise DatasetError(f"no CVAT XML file found (expected {MAIN}, <subset>.xml or <subset>/{MAIN})", path)
 
 
-class ImageLocator:
+def image_locator(xml_dir: Path, subset: str) -> ImageLocator:
     """Finds the image files of one subset of one XML file: ``images/<subset>/``,
-    ``images/``, ``<subset>/`` and the XML file's folder (first match wins).
-    Folder listings are read once, so a missing image costs no system call."""
-
-    def __init__(self, xml_dir: Path, subset: str) -> None:
-        cands = [xml_dir / "images" / subset, xml_dir / "images", xml_dir / subset, xml_dir]
-        self.roots = [os.path.abspath(c) for i, c in enumerate(cands) if c not in cands[:i] and c.is_dir()]
-        self._listing: dict[str, set[str]] = {}
-
-    def _names(self, root: str) -> set[str]:
-        names = self._listing.get(root)
-        if names is None:
-            try:
-                names = set(os.listdir(root))
-            except OSError:
-                names = set()
-            self._listing[root] = names
-        return names
-
-    def find(self, rel: str) -> str | None:
-        """Absolute path of image ``rel`` (a safe relative path), or None."""
-        for root in self.roots:
-            if "/" in rel:
-                p = os.path.join(root, rel)
-                if os.path.isfile(p):
-                    return p
-            elif rel in self._names(root):
-                return os.path.join(root, rel)
-        return None
-
-    def find_stem(self, stem: str) -> tuple[str, str] | None:
-        """``(absolute path, file name)`` of an image called ``stem`` + any extension."""
-        from dsrepo.formats.common.media import IMAGE_EXTS
-
-        for root in self.roots:
-            names = self._names(root)
-            for ext in IMAGE_EXTS:
-                for e in (ext, ext.upper()):
-                    if stem + e in names:
-                        return os.path.join(root, stem + e), stem + e
-        return None
+    ``images/``, ``<subset>/`` and the XML file's folder (first match wins)."""
+    return ImageLocator([xml_dir / "images" / subset, xml_dir / "images", xml_dir / subset, xml_dir])
