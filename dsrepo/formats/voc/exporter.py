@@ -27,10 +27,10 @@ from dsrepo.formats.voc.layout import quote_id
 from dsrepo.formats.voc.segm import paint, png_bytes
 from dsrepo.formats.voc.tasks import (
     ACTION, ANNOTATIONS, CLASS_MASKS, CLASSIFICATION, DETECTION, IMAGE_SETS, IMAGES, LAYOUT, MAIN,
-    OBJECT_MASKS, SEGMENTATION, SET_DIRS, TASKS, normalize_tasks, set_dirs,
+    OBJECT_MASKS, SEGMENTATION, TASKS, normalize_tasks, set_dirs,
 )
 from dsrepo.formats.voc.xmlwrite import DEFAULT_ELEMS, annotation_xml
-from dsrepo.model.annotations import Label, Mask, Polygon
+from dsrepo.model.annotations import Mask, Polygon
 from dsrepo.model.categories import Categories
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
