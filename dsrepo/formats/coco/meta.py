@@ -83,7 +83,8 @@ def only_ints(raw: bytes) -> bool:
     return b"." not in raw and b"e" not in raw and b"E" not in raw
 
 
-_INT_TOKEN = re.compile(rb"(?:^|[\[,])\s*-?\d+\s*(?=[,\]])")
+# an integer token between delimiters; possessive quantifiers: no backtracking into floats
+_INT_TOKEN = re.compile(rb"[\[,]\s*+-?\d++\s*+[,\]]")
 
 
 def _flat(v: Any) -> Iterable[Any]:
@@ -99,6 +100,8 @@ def int_spec(raw: bytes) -> Any:
     of the positions (flattened) written as integers when mixed, None = none."""
     if only_ints(raw):
         return 1
+    if raw.count(b".") == raw.count(b",") + 1:  # one dot per number: no integer written
+        return None
     if not _INT_TOKEN.search(raw):
         return None
     mask = 0
