@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Any
+from typing import Any, Callable, Mapping, Sequence
 
 from dsrepo.model.dataset import Dataset
 from dsrepo.options import Option, parse_options  # noqa: F401  (re-exported)
@@ -27,6 +27,12 @@ class ExportReport:
 LoadFn = Callable[[Path, Mapping[str, Any], Progress], Dataset]
 SaveFn = Callable[[Dataset, Path, Mapping[str, Any], Progress], ExportReport]
 DetectFn = Callable[[Path], float]
+# A per-item row of an incremental export: (files the item owns, JSON-able per-item data).
+PatchRow = tuple[tuple[str, ...], Any]
+# Optional fast path of incremental export (see docs/patch-export.md):
+# ``patch(changed, order, rows, out, options, progress) -> (report, rows of changed) | None``.
+PatchFn = Callable[[Dataset, Sequence[tuple[str, str]], Mapping[tuple[str, str], PatchRow], Path,
+                    Mapping[str, Any], Progress], "tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,13 @@ class FormatSpec:
     # False when a working copy in this format cannot be rebuilt from stored items
     # (its image bytes live inside an annotation file, e.g. a zip): not usable as a source.
     repo_source: bool = True
+    # Optional incremental-export hook (docs/patch-export.md). ``changed`` holds the added and
+    # modified items (in export order, with the new categories and subset meta), ``order`` every
+    # (subset, id) of the export, ``rows`` the row the hook returned earlier for every other item.
+    # The hook writes into the empty folder ``out`` exactly the bytes ``save`` would write for the
+    # changed items' files and for every file shared by items (lists, label maps), and returns the
+    # report and the rows of the changed items; None declines (a full export is synced instead).
+    patch: PatchFn | None = None
 
 
 # Options every exporter accepts.

@@ -240,3 +240,13 @@ class Repo:
 
         return export(self, rev, format, out, target, options, overwrite, filter_expr, filter_mode, progress,
                       merge_policy)
+
+    def patch_export(self, out: str | os.PathLike, format: str, rev: str | None = None, target: str = "project",
+                     options: Options = None, incremental: bool = True, force: bool = False,
+                     overwrite: bool = False, filter_expr: str | None = None, filter_mode: str = "items",
+                     progress: Progress = NULL_PROGRESS, merge_policy: str | None = None):
+        """Export with a manifest, incrementally over an earlier export (see :mod:`dsrepo.repo.patch`)."""
+        from dsrepo.repo.patch import patch_export
+
+        return patch_export(self, rev, format, out, target, options, incremental, force, overwrite, filter_expr,
+                            filter_mode, progress, merge_policy)

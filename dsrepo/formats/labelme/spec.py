@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.labelme.patch import patch_labelme
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -103,5 +104,5 @@ LABELME = FormatSpec(
     name="labelme",
     description="LabelMe tool JSON: one <image>.json per image (shapes, flags, optional imageData)",
     detect=detect, load=load, save=save,
-    import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS, extensions=(".json",),
+    import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS, extensions=(".json",), patch=patch_labelme,
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.yolo.patch import patch_darknet
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -110,7 +111,7 @@ YOLO = FormatSpec(
     name="yolo",
     description="YOLO (darknet): obj.data, obj.names, <subset>.txt lists, obj_<subset>_data/ boxes",
     detect=detect_darknet, load=_load_darknet, save=_save_darknet,
-    export_options=COMMON_EXPORT_OPTIONS, extensions=(".data", ".txt"),
+    export_options=COMMON_EXPORT_OPTIONS, extensions=(".data", ".txt"), patch=patch_darknet,
 )
 
 YOLO_ULTRALYTICS = FormatSpec(
