@@ -186,6 +186,25 @@ class Repo:
 
         return abort_merge(self, progress)
 
+    def diff(self, rev_a: str | None = "HEAD", rev_b: str | None = None, format_a: str | None = None,
+             format_b: str | None = None, iou: float = 0.5, annotations: bool = True,
+             progress: Progress = NULL_PROGRESS):
+        """Item-level differences between revisions, the working tree (None) or dataset
+        paths (see :mod:`dsrepo.repo.diff`)."""
+        from dsrepo.repo.diff import diff
+
+        return diff(self, rev_a, rev_b, format_a, format_b, iou, annotations, progress)
+
+    def compare(self, a: str, b: str, format_a: str | None = None, format_b: str | None = None,
+                mode: str = "exact", iou: float = 0.5, ignored_attrs: Sequence[str] = (),
+                ignored_item_attrs: Sequence[str] = (), ignore_meta: bool = True,
+                out: str | os.PathLike | None = None, progress: Progress = NULL_PROGRESS):
+        """Compare two datasets exactly or by distance (see :mod:`dsrepo.repo.compare`)."""
+        from dsrepo.repo.compare import compare
+
+        return compare(self, a, b, format_a, format_b, mode, iou, ignored_attrs, ignored_item_attrs, ignore_meta,
+                       out, progress)
+
     # -- pipeline and export -------------------------------------------------------------
 
     def dataset(self, rev: str | None = "HEAD", target: str = "project") -> "Dataset":

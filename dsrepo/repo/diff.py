@@ -1,0 +1,408 @@
+"""``diff`` and ``compare``: what differs between two revisions, the working tree, or
+dataset folders, item by item and annotation by annotation.
+
+A side of a diff is a revision (all its sources and its pipeline), ``REV:SOURCE`` (one
+source), the working tree, or a dataset folder in a given format. Sources pair by name;
+a single dataset pairs with the other side's only source.
+
+Cheap by construction: item lists are compared chunk by chunk (content-defined chunks
+present in both lists hold identical entries and are only counted), equal item hashes
+mean equal items, and only modified items are decoded (two packed reads each).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+import orjson
+
+from dsrepo.errors import UsageError
+from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.diffs import Key, SourceChange
+from dsrepo.repo.sides import Side, SideSource, opener, pair_sources, resolve_side
+from dsrepo.repo.status import PipelineChange
+
+if TYPE_CHECKING:
+    from dsrepo.model.categories import Categories
+    from dsrepo.model.item import Item
+    from dsrepo.repo.repo import Repo
+
+_KEYS = {"t": "type", "id": "id", "g": "group", "l": "label", "z": "z_order", "a": "attributes", "m": "meta",
+         "b": "bbox", "p": "points", "v": "visibility", "r": "rle", "c": "caption", "e": "ellipse"}
+
+
+@dataclass(frozen=True, slots=True)
+class SubsetCounts:
+    """Items of one subset added, removed, modified and unchanged."""
+
+    subset: str
+    added: int = 0
+    removed: int = 0
+    modified: int = 0
+    unchanged: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"subset": self.subset, "added": self.added, "removed": self.removed, "modified": self.modified,
+                "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationDelta:
+    """An annotation ``added``, ``removed`` or ``changed`` inside a modified item. Labels
+    are names; ``before``/``after`` are the annotations as plain dicts (label by name);
+    ``fields`` and ``attributes`` (name -> (old, new)) say what changed, ``iou`` the
+    geometry similarity of a changed pair."""
+
+    kind: str
+    type: str
+    id: int
+    label: str | None
+    old_label: str | None = None
+    fields: tuple[str, ...] = ()
+    iou: float | None = None
+    attributes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "type": self.type, "id": self.id, "label": self.label,
+                "old_label": self.old_label, "fields": list(self.fields), "iou": self.iou,
+                "attributes": {k: list(v) for k, v in self.attributes.items()},
+                "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDelta:
+    """One item ``added``, ``removed`` or ``modified``; for modified items (when decoded)
+    the annotation changes, media fields (md5/size/name -> (old, new)), item attributes
+    (name -> (old, new)) and whether format meta changed."""
+
+    subset: str
+    id: str
+    state: str
+    annotations: tuple[AnnotationDelta, ...] = ()
+    media: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    attributes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    meta_changed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"subset": self.subset, "id": self.id, "state": self.state,
+                "annotations": [a.to_json() for a in self.annotations],
+                "media": {k: list(v) for k, v in self.media.items()},
+                "attributes": {k: list(v) for k, v in self.attributes.items()}, "meta_changed": self.meta_changed}
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryChange:
+    """Label names added and removed, renames ``(index, old, new)`` (same index, new name,
+    old name gone), and ``changed``: the categories differ in any way."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    renamed: tuple[tuple[int, str, str], ...] = ()
+    changed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"added": list(self.added), "removed": list(self.removed),
+                "renamed": [{"index": i, "old": o, "new": n} for i, o, n in self.renamed], "changed": self.changed}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDiff:
+    """One source: ``state`` is added/removed/modified/unchanged; per-subset counts;
+    ``items`` lists every added, removed and modified item (modified ones with detail
+    when ``decoded``); ``format`` is ``(old, new)`` when it changed; ``files_changed``
+    counts media/extra file paths whose content differs."""
+
+    name: str
+    state: str
+    subsets: tuple[SubsetCounts, ...]
+    items: tuple[ItemDelta, ...]
+    categories: CategoryChange
+    format: tuple[str, str] | None = None
+    options_changed: bool = False
+    subset_meta_changed: bool = False
+    files_changed: int = 0
+    reordered: bool = False
+    decoded: bool = False
+
+    def counts(self) -> dict[str, int]:
+        return {k: sum(getattr(s, k) for s in self.subsets) for k in ("added", "removed", "modified", "unchanged")}
+
+    def annotation_counts(self) -> dict[str, int]:
+        c = Counter(a.kind for it in self.items for a in it.annotations)
+        return {k: c[k] for k in ("added", "removed", "changed")}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "state": self.state, **self.counts(),
+                "subsets": [s.to_json() for s in self.subsets], "categories": self.categories.to_json(),
+                "format": list(self.format) if self.format else None, "options_changed": self.options_changed,
+                "subset_meta_changed": self.subset_meta_changed, "files_changed": self.files_changed,
+                "reordered": self.reordered, "decoded": self.decoded,
+                "annotations": self.annotation_counts() if self.decoded else None,
+                "items": [it.to_json() for it in self.items]}
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """The difference from side ``a`` to side ``b`` (descriptions; commit ids when they
+    are revisions). ``pipeline`` is None unless both sides are whole revisions / the
+    working tree."""
+
+    a: str
+    b: str
+    a_commit: str | None
+    b_commit: str | None
+    sources: tuple[SourceDiff, ...]
+    pipeline: PipelineChange | None
+    iou: float
+
+    @property
+    def empty(self) -> bool:
+        return all(s.state == "unchanged" for s in self.sources) and (self.pipeline is None or self.pipeline.empty)
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.pipeline
+        pipeline = None if p is None else {
+            "added": [s.to_dict() for s in p.added], "removed": [s.to_dict() for s in p.removed],
+            "policy": list(p.policy) if p.policy else None}
+        return {"a": self.a, "b": self.b, "a_commit": self.a_commit, "b_commit": self.b_commit, "iou": self.iou,
+                "empty": self.empty, "sources": [s.to_json() for s in self.sources], "pipeline": pipeline}
+
+
+# -- item lists ----------------------------------------------------------------------------
+
+
+def _chunked(repo: "Repo | None", src: SideSource | None, other: SideSource | None, skip_common: bool = False):
+    """``(common, entries)`` chunks of ``src``'s item list; chunks also in ``other``'s list
+    are ``common`` (identical entries on both sides; not read with ``skip_common``)."""
+    if src is None:
+        return
+    if src.record is None:
+        yield False, src.entries
+        return
+    from dsrepo.repo.lists import list_chunks
+
+    chunks = list_chunks(repo.store, src.record.items)
+    shared: set[str] = set()
+    if other is not None and other.record is not None:
+        shared = {h for h, _n in list_chunks(repo.store, other.record.items)}
+    for h, _n in chunks:
+        common = h in shared
+        if not (common and skip_common):
+            yield common, orjson.loads(repo.store.read_packed(h))
+
+
+def _compare_lists(repo: "Repo | None", a: SideSource | None, b: SideSource | None):
+    """``(SourceChange, per-subset counts, {modified key: (old hash, new hash)})``."""
+    both_stored = a is not None and b is not None and a.record is not None and b.record is not None
+    # chunks in both lists are skipped on A's side and only counted on B's (an equal list: all of them)
+    old: dict[Key, str] = {(s, i): h for common, part in _chunked(repo, a, b, True) if not common
+                           for s, i, h in part}
+    b_chunks = _chunked(repo, b, a)
+    b_seq: list[tuple[str, str, str]] = []
+    totals: Counter[str] = Counter()
+    added: list[Key] = []
+    modified: dict[Key, tuple[str, str]] = {}
+    seen: set[Key] = set()
+    for common, part in b_chunks:
+        for s, i, h in part:
+            totals[s] += 1
+            if not both_stored:
+                b_seq.append((s, i, h))
+            if common:
+                continue
+            k = (s, i)
+            seen.add(k)
+            oh = old.get(k)
+            if oh is None:
+                added.append(k)
+            elif oh != h:
+                modified[k] = (oh, h)
+    removed = [k for k in old if k not in seen]
+    per = {s: [0, 0, 0, n] for s, n in totals.items()}
+    for idx, keys in ((0, added), (1, removed), (2, modified)):
+        for s, _i in keys:
+            row = per.setdefault(s, [0, 0, 0, 0])
+            row[idx] += 1
+            if idx != 1:
+                row[3] -= 1
+    subsets = tuple(SubsetCounts(s, *per[s]) for s in sorted(per))
+    if both_stored:
+        differ = a.record.items != b.record.items
+    else:
+        differ = a is not None and b is not None and [(s, i, h) for (s, i), h in old.items()] != b_seq
+    reordered = differ and not (added or removed or modified)
+    return SourceChange(tuple(added), tuple(removed), tuple(modified), reordered), subsets, modified
+
+
+# -- categories and items ------------------------------------------------------------------
+
+
+def _category_change(ca: "Categories", cb: "Categories") -> CategoryChange:
+    from dsrepo.model.encoding import encode_categories
+
+    na, nb = ca.label_names(), cb.label_names()
+    renamed = tuple((i, x, y) for i, (x, y) in enumerate(zip(na, nb)) if x != y and x not in nb and y not in na)
+    gone = {x for _i, x, _y in renamed}
+    new = {y for _i, _x, y in renamed}
+    return CategoryChange(tuple(n for n in nb if n not in na and n not in new),
+                          tuple(n for n in na if n not in nb and n not in gone), renamed,
+                          encode_categories(ca) != encode_categories(cb))
+
+
+def _label_space(ca: "Categories", cb: "Categories", renamed) -> tuple[dict[int, int] | None, list, list]:
+    """B's label index -> A's index space (renames keep their index; new names go after
+    A's), and the names of that space before and after."""
+    na, nb = ca.label_names(), cb.label_names()
+    if na == nb:
+        return None, na, nb
+    pos = {n: i for i, n in enumerate(na)}
+    ren = {i: new for i, _old, new in renamed}
+    extra = [n for i, n in enumerate(nb) if n not in pos and i not in ren]
+    pos.update({n: len(na) + k for k, n in enumerate(extra)})
+    mapping = {i: (i if i in ren else pos[n]) for i, n in enumerate(nb)}
+    return mapping, na + extra, [ren.get(i, n) for i, n in enumerate(na)] + extra
+
+
+def _ann_dict(ann: Any, names: list) -> dict[str, Any]:
+    from dsrepo.model.encoding import annotation_to_dict
+
+    d = {_KEYS.get(k, k): v for k, v in annotation_to_dict(ann).items()}
+    if "label" in d:
+        d["label"] = _name(names, d["label"])
+    return orjson.loads(orjson.dumps(d))  # plain JSON types (lists, not tuples)
+
+
+def _name(names: list, idx: int | None) -> str | None:
+    if idx is None:
+        return None
+    return names[idx] if 0 <= idx < len(names) else f"#{idx}"
+
+
+def _media_fields(ma: Any, mb: Any) -> dict[str, tuple[Any, Any]]:
+    def plain(m: Any) -> dict[str, Any]:
+        if m is None:
+            return {}
+        return {"md5": m.checksum(), "size": list(m.size) if m.size else None, "name": m.name}
+
+    pa, pb = plain(ma), plain(mb)
+    return {k: (pa.get(k), pb.get(k)) for k in ("md5", "size", "name") if pa.get(k) != pb.get(k)}
+
+
+def _item_delta(key: Key, before: "Item", after: "Item", space, iou: float) -> ItemDelta:
+    from dsrepo.model.diff import diff_items
+
+    mapping, names_a, names_b = space
+    if mapping is not None:
+        after = after.with_(annotations=tuple(a if a.label is None else a.with_(label=mapping[a.label])
+                                              for a in after.annotations))
+    d = diff_items(before, after, iou)
+    anns = [AnnotationDelta("changed", c.after.type.value, c.after.id, _name(names_b, c.after.label),
+                            _name(names_a, c.before.label), c.fields, round(c.iou, 4), c.attributes,
+                            _ann_dict(c.before, names_a), _ann_dict(c.after, names_b)) for c in d.changed]
+    anns += [AnnotationDelta("removed", x.type.value, x.id, _name(names_a, x.label), before=_ann_dict(x, names_a))
+             for x in d.removed]
+    anns += [AnnotationDelta("added", x.type.value, x.id, _name(names_b, x.label), after=_ann_dict(x, names_b))
+             for x in d.added]
+    return ItemDelta(key[0], key[1], "modified", tuple(anns), _media_fields(before.media, after.media),
+                     dict(d.attributes), d.meta_changed)
+
+
+def _loader(repo: "Repo | None", src: SideSource) -> Callable[[str], "Item"]:
+    if src.record is None:
+        return src.items.__getitem__
+    from dsrepo.model.encoding import decode_item
+
+    return lambda h: decode_item(repo.store.read_packed(h))
+
+
+def _source_diff(repo: "Repo | None", name: str, a: SideSource | None, b: SideSource | None, decode: bool, iou: float,
+                 progress: Progress) -> SourceDiff:
+    same = a is not None and b is not None and a.record is not None and a.record == b.record
+    change, subsets, modified = _compare_lists(repo, a, b)
+    from dsrepo.model.categories import Categories
+
+    ca, cb = (x.categories(repo) if x is not None else Categories() for x in (a, b))
+    cats = CategoryChange() if same else _category_change(ca, cb)
+    items = [ItemDelta(s, i, "added") for s, i in change.added]
+    items += [ItemDelta(s, i, "removed") for s, i in change.removed]
+    if decode and modified:
+        space = _label_space(ca, cb, cats.renamed)
+        load_a, load_b = _loader(repo, a), _loader(repo, b)
+        with progress.task(f"{name}: comparing modified items", total=len(modified)) as bar:
+            for k, (ha, hb) in modified.items():
+                items.append(_item_delta(k, load_a(ha), load_b(hb), space, iou))
+                bar.advance()
+    else:
+        items += [ItemDelta(s, i, "modified") for s, i in modified]
+    items.sort(key=lambda it: (it.subset, it.id))
+    if a is None or b is None:
+        return SourceDiff(name, "added" if a is None else "removed", subsets, tuple(items), cats,
+                          files_changed=(b or a).record.nfiles if (b or a).record is not None else 0,
+                          decoded=decode)
+    fmt = (a.format, b.format) if a.format != b.format else None
+    if a.record is not None and b.record is not None:
+        ra, rb = a.record, b.record
+        options = (ra.import_options, ra.export_options) != (rb.import_options, rb.export_options)
+        meta = ra.subset_meta != rb.subset_meta
+        files = 0 if same or ra.files == rb.files else _files_changed(repo, ra, rb)
+    else:
+        options, meta, files = False, _subset_meta(repo, a) != _subset_meta(repo, b), 0
+    changed = bool(change.added or change.removed or change.modified or change.reordered or cats.changed
+                   or fmt or options or meta or files)
+    return SourceDiff(name, "modified" if changed else "unchanged", subsets, tuple(items), cats, fmt, options, meta,
+                      files, change.reordered, decode)
+
+
+def _subset_meta(repo: "Repo | None", src: SideSource) -> Any:
+    if src.record is not None:
+        from dsrepo.repo.access import load_subset_meta
+
+        return load_subset_meta(repo, src.record)  # type: ignore[arg-type]
+    from dsrepo.repo.snapshot import plain_options
+
+    return orjson.loads(orjson.dumps(plain_options(src.dataset.subset_meta)))  # type: ignore[union-attr]
+
+
+def _files_changed(repo: "Repo", ra: Any, rb: Any) -> int:
+    from dsrepo.repo.access import file_entries
+
+    fa = {(r, m) for r, m, _n, _k in file_entries(repo, ra)}
+    fb = {(r, m) for r, m, _n, _k in file_entries(repo, rb)}
+    return len({r for r, _m in fa ^ fb})
+
+
+def _pipeline_change(a: Side, b: Side) -> PipelineChange | None:
+    if a.pipeline is None or b.pipeline is None:
+        return None
+    from dsrepo.repo.status import _pipeline_change as change
+
+    return change(a.pipeline, b.pipeline)
+
+
+def diff(repo: "Repo | Path | None", rev_a: str | None = "HEAD", rev_b: str | None = None,
+         format_a: str | None = None, format_b: str | None = None, iou: float = 0.5, annotations: bool = True,
+         progress: Progress = NULL_PROGRESS) -> Diff:
+    """What changed from ``rev_a`` to ``rev_b``, per source and subset, item by item.
+
+    A side is a revision (``None``: the working tree), ``REV:SOURCE``, or - when a format
+    applies to it (``format_a``; ``format_b``, default ``format_a``) and it names an
+    existing file or folder - a dataset imported with that format. ``repo`` is an open
+    Repo, or the project folder to open only if a side needs it (None: search upward).
+    Unchanged items are decided by hash; with ``annotations`` modified items are decoded
+    and their annotations matched (by id when stable, else by label/geometry with
+    ``iou``). Reads only; RepoError for unknown revisions or sources, UsageError when a
+    single dataset is paired with a side of several sources."""
+    if not 0.0 <= iou <= 1.0:
+        raise UsageError(f"--iou must be between 0 and 1, got {iou}")
+    get_repo = opener(repo)
+    a = resolve_side(get_repo, rev_a, format_a, progress)
+    b = resolve_side(get_repo, rev_b, format_b or format_a, progress)
+    store_repo = get_repo() if any(s.record is not None for s in (*a.sources.values(), *b.sources.values())) \
+        else None
+    sources = tuple(_source_diff(store_repo, n, x, y, annotations, iou, progress) for n, x, y in pair_sources(a, b))
+    return Diff(a.label, b.label, a.commit, b.commit, sources, _pipeline_change(a, b), iou)
