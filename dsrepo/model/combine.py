@@ -45,6 +45,7 @@ from dsrepo.progress import NULL_PROGRESS, Progress
 POLICIES = ("exact", "union", "intersect")
 COORD_TOLERANCE = 1e-3
 _GEOMETRY = ("b", "p", "e")  # float-valued keys of encoding.annotation_to_dict
+_AREA = (AnnType.bbox, AnnType.polygon, AnnType.ellipse, AnnType.mask)
 
 Key = tuple[str, str]
 
@@ -286,8 +287,15 @@ def _matches(a: Annotation, seed: Annotation, iou: float) -> float | None:
         return 1.0 if a.caption == seed.caption else None  # type: ignore[union-attr]
     from dsrepo.model.geometry import similarity
 
-    s = similarity(a.with_(label=None), seed.with_(label=None))
+    if iou > 0 and a.type in _AREA and _apart(a.get_bbox(), seed.get_bbox()):  # type: ignore[union-attr]
+        return None  # disjoint boxes (1 px margin for rasterisation): IoU 0, skip rasterising
+    s = similarity(a, seed)  # labels play no part in shape similarity
     return s if s >= iou else None
+
+
+def _apart(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return (a[0] > b[0] + b[2] + 1 or b[0] > a[0] + a[2] + 1 or
+            a[1] > b[1] + b[3] + 1 or b[1] > a[1] + a[3] + 1)
 
 
 def _cluster(versions: Sequence[tuple[int, Item]], iou: float) -> list[list[tuple[int, Annotation]]]:
