@@ -144,3 +144,220 @@ def test_patch_export_equals_full_export(fmt, tmp_path):
         _check_history(repo, tmp_path / f"run{next(runs)}", fmt, *history)
 
     check()
+
+
+# -- behaviour on fixed datasets -------------------------------------------------------------------
+
+_V1 = [("train", f"im{k}", k % 3, ((k % 3, 1, 1, 2, 2),)) for k in range(4)]
+_V2 = [_V1[0], ("train", "im1", 1, ((1, 2, 1, 2, 2),)), _V1[3], ("train", "im5", 2, ((0, 0, 0, 1, 1),))]
+
+
+def _two_revisions(repo: Repo, v1=_V1, v2=_V2) -> None:
+    repo.add(_dataset(v1), name="s", format="datumaro")
+    repo.commit("v1")
+    repo.update("s", _dataset(v2), format="datumaro")
+    repo.commit("v2")
+
+
+def _stats(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_labelme_patch_writes_only_the_changed_items(repo, tmp_path):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    first = repo.patch_export(out, "labelme", "HEAD~1", incremental=False)
+    assert (first.mode, first.written, first.deleted) == ("full", tuple(f"train/im{k}.json" for k in range(4)), ())
+    before = _stats(out)
+    r = repo.patch_export(out, "labelme", "HEAD")
+    assert (r.mode, r.added, r.removed, r.modified, r.unchanged) == ("hook", 1, 1, 1, 2)
+    assert r.written == ("train/im1.json", "train/im5.json")
+    assert r.deleted == ("train/im2.json",)
+    after = _stats(out)
+    assert after["train/im0.json"] == before["train/im0.json"] and after["train/im3.json"] == before["train/im3.json"]
+    assert "train/im2.json" not in after
+    export_dataset(repo.dataset("HEAD"), tmp_path / "ref", "labelme")
+    assert tree_digest(out, skip=(MANIFEST,)) == tree_digest(tmp_path / "ref")
+    m = json.loads((out / MANIFEST).read_text())
+    assert (m["commit"], m["format"], m["target"], m["filter"]) == (repo.resolve("HEAD"), "labelme", "project", None)
+    assert [e[:2] + e[3:] for e in m["items"]] == [["train", f"im{k}", [f"train/im{k}.json"], None]
+                                                   for k in (0, 1, 3, 5)]
+    assert sorted(m["files"]) == ["train/im0.json", "train/im1.json", "train/im3.json", "train/im5.json"]
+
+
+def test_yolo_patch_rebuilds_only_the_lists_that_changed(repo, tmp_path):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    repo.patch_export(out, "yolo", "HEAD~1", incremental=False)
+    r = repo.patch_export(out, "yolo", "HEAD")
+    assert r.mode == "hook"
+    assert r.written == ("obj_train_data/im1.txt", "obj_train_data/im5.txt", "train.txt")
+    assert r.deleted == ("obj_train_data/im2.txt",)
+    assert (out / "train.txt").read_text() == "".join(f"data/obj_train_data/im{k}.png\n" for k in (0, 1, 3, 5))
+    export_dataset(repo.dataset("HEAD"), tmp_path / "ref", "yolo")
+    assert tree_digest(out, skip=(MANIFEST,)) == tree_digest(tmp_path / "ref")
+
+
+def test_coco_patch_rewrites_only_changed_subset_files(repo, coco_sample, coco_edited, tmp_path):
+    repo.add(coco_sample, name="coco", format="coco")
+    repo.commit("sample")
+    repo.update("coco", coco_edited, format="coco")
+    repo.commit("edited")
+    out = tmp_path / "out"
+    repo.patch_export(out, "coco", "HEAD~1", incremental=False)
+    old = tree_digest(out, skip=(MANIFEST,))
+    r = repo.patch_export(out, "coco", "HEAD")
+    export_dataset(repo.dataset("HEAD"), tmp_path / "ref", "coco")
+    new = tree_digest(tmp_path / "ref")
+    assert tree_digest(out, skip=(MANIFEST,)) == new
+    assert r.mode == "sync" and (r.added, r.removed, r.modified) == (0, 0, 5)
+    assert r.written == tuple(sorted(f for f in new if old.get(f) != new[f]))
+    assert r.written == ("annotations/instances_train2017.json",) and r.unchanged == len(new) - 1
+
+
+def test_nothing_changed_writes_nothing(repo, tmp_path):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    repo.patch_export(out, "yolo", "HEAD", incremental=False)
+    before = _stats(out)
+    r = repo.patch_export(out, "yolo", "HEAD")
+    assert (r.mode, r.written, r.deleted, r.unchanged) == ("none", (), (), 7)
+    after = _stats(out)
+    assert {k: v for k, v in after.items() if k != MANIFEST} == {k: v for k, v in before.items() if k != MANIFEST}
+
+
+def test_hand_edited_or_deleted_file_is_refused(repo, tmp_path):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    repo.patch_export(out, "labelme", "HEAD~1", incremental=False)
+    (out / "train" / "im3.json").write_text("{}")
+    before = tree_digest(out)
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, "labelme", "HEAD")
+    assert str(e.value) == f"{out / 'train/im3.json'}: changed since dsrepo exported it (use --force to overwrite it)"
+    assert tree_digest(out) == before
+    (out / "train" / "im3.json").unlink()
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, "labelme", "HEAD")
+    assert str(e.value).startswith(f"{out / 'train/im3.json'}: changed since dsrepo exported it")
+
+
+def test_force_does_a_full_export_and_keeps_files_dsrepo_did_not_write(repo, tmp_path):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    repo.patch_export(out, "labelme", "HEAD~1", incremental=False)
+    (out / "train" / "im3.json").write_text("{}")
+    (out / "notes.txt").write_text("mine")
+    r = repo.patch_export(out, "labelme", "HEAD", force=True)
+    assert r.mode == "full" and r.deleted == ("train/im2.json",)
+    export_dataset(repo.dataset("HEAD"), tmp_path / "ref", "labelme")
+    assert tree_digest(out, skip=(MANIFEST,)) == tree_digest(tmp_path / "ref") | {"notes.txt": tree_digest(out)["notes.txt"]}
+    assert (out / "notes.txt").read_text() == "mine"
+    assert repo.patch_export(out, "labelme", "HEAD").mode == "none"  # the forced export left a valid manifest
+
+
+def test_files_dsrepo_did_not_write_are_never_replaced(repo, tmp_path):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    repo.patch_export(out, "labelme", "HEAD~1", incremental=False)
+    (out / "notes.txt").write_text("mine")
+    (out / "train" / "im5.json").write_text("my own file")
+    before = tree_digest(out)
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, "labelme", "HEAD")
+    assert str(e.value) == (f"{out / 'train/im5.json'}: exists and was not written by dsrepo "
+                            "(use --force to replace it)")
+    assert tree_digest(out) == before  # nothing half-written
+    (out / "train" / "im5.json").unlink()
+    repo.patch_export(out, "labelme", "HEAD")
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("fmt, options, message", [
+    ("yolo", None, "format is 'labelme', not 'yolo'"),
+    ("labelme", ["--embed-images"], "option 'embed_images' is False, not True"),
+])
+def test_manifest_of_another_export_is_refused(repo, tmp_path, fmt, options, message):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    repo.patch_export(out, "labelme", "HEAD~1", incremental=False)
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, fmt, "HEAD", options=options)
+    assert str(e.value) == f"{out / MANIFEST}: {message} (use --force for a full export)"
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, "labelme", "HEAD", target="s")
+    assert str(e.value) == f"{out / MANIFEST}: target is 'project', not 's' (use --force for a full export)"
+
+
+def test_folder_without_manifest(repo, tmp_path):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    r = repo.patch_export(out, "labelme", "HEAD")  # missing folder: a full export
+    assert r.mode == "full" and len(r.written) == 4
+    (out / MANIFEST).write_text("{")
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, "labelme", "HEAD")
+    assert str(e.value) == f"{out / MANIFEST}: not valid JSON; use --force for a full export"
+    (out / MANIFEST).unlink()
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, "labelme", "HEAD")
+    assert str(e.value) == (f"{out}: holds no manifest of an earlier export ({MANIFEST}); use --force for a "
+                            "full export")
+
+
+def test_hook_falls_back_when_items_share_a_file(repo, tmp_path, tiny_format):
+    shared = [("train", f"im{k}", 0, ((0, 1, 1, 2, 2),)) for k in range(3)]
+    ds = _dataset(shared)
+    ds = Dataset.from_items([it.with_(media=it.media.with_(name="same.png")) for it in ds], ds.categories)
+    repo.add(ds, name="s", format=tiny_format)  # (datumaro's exporter fails on shared image names)
+    repo.commit("v1")
+    out = tmp_path / "out"
+    first = repo.patch_export(out, "labelme", "HEAD", options=["--save-media"], incremental=False)
+    assert first.mode == "full" and "train/same.png" in first.written
+    m = json.loads((out / MANIFEST).read_text())
+    assert all(len(e) == 3 for e in m["items"])  # written by a whole export: no per-item files
+    repo.update("s", Dataset.from_items(list(ds)[:2], ds.categories), format=tiny_format)
+    repo.commit("v2")
+    r = repo.patch_export(out, "labelme", "HEAD", options=["--save-media"])
+    assert (r.mode, r.written, r.deleted) == ("sync", (), ("train/im2.json",))
+    export_dataset(repo.dataset("HEAD"), tmp_path / "ref", "labelme", ["--save-media"])
+    assert tree_digest(out, skip=(MANIFEST,)) == tree_digest(tmp_path / "ref")
+
+
+def _run(capsys, *argv) -> tuple[int, str, str]:
+    from dsrepo.commands.app import main
+
+    with pytest.raises(SystemExit) as e:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    return e.value.code or 0, out, err
+
+
+def test_cli_export_incremental_and_patch_export(repo, monkeypatch, capsys):
+    _two_revisions(repo)
+    monkeypatch.chdir(repo.root)
+    c1, c2 = repo.resolve("HEAD~1")[:12], repo.resolve("HEAD")[:12]
+    code, out, err = _run(capsys, "-q", "export", "HEAD~1", "-f", "labelme", "-o", "out")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == f"exported project of {c1}: 4 items, 4 annotations, 4 files to out as labelme"
+    assert sorted(json.loads((repo.root / "out" / MANIFEST).read_text())["files"]) == \
+        [f"train/im{k}.json" for k in range(4)]
+    code, out, _ = _run(capsys, "-q", "export", "HEAD", "-f", "labelme", "-o", "out", "--incremental", "--json")
+    d = json.loads(out)
+    assert code == 0 and (d["mode"], d["added"], d["removed"], d["modified"], d["unchanged"], d["files"]) == \
+        ("hook", 1, 1, 1, 2, 4)
+    assert (d["written"], d["deleted"]) == (["train/im1.json", "train/im5.json"], ["train/im2.json"])
+    code, out, _ = _run(capsys, "-q", "patch-export", "HEAD", "-f", "labelme", "-o", "out")
+    assert code == 0 and out.splitlines()[0] == (
+        f"patch-exported project of {c2} to out as labelme (nothing changed): 4 items (0 added, 0 removed, "
+        "0 modified); 0 files written, 0 deleted, 4 unchanged")
+    (repo.root / "out" / "train" / "im0.json").write_text("{}")
+    code, out, err = _run(capsys, "-q", "patch-export", "HEAD~1", "-f", "labelme", "-o", "out")
+    assert (code, out) == (5, "")
+    assert err == "error: out/train/im0.json: changed since dsrepo exported it (use --force to overwrite it)\n"
+    code, out, err = _run(capsys, "-q", "patch-export", "HEAD~1", "-f", "labelme", "-o", "out", "--force")
+    assert code == 0 and out.startswith(f"patch-exported project of {c1} to out as labelme (full export: no "
+                                        "earlier export to start from): 4 items (4 added, 0 removed, 0 modified); "
+                                        "4 files written, 1 deleted, 0 unchanged")
+    code, _, err = _run(capsys, "-q", "export", "HEAD", "-f", "labelme", "-o", "out", "--force")
+    assert (code, err) == (2, "error: --force goes with --incremental (a plain export never deletes files)\n")
