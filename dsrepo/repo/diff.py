@@ -293,14 +293,47 @@ def _media_fields(ma: Any, mb: Any) -> dict[str, tuple[Any, Any]]:
     return {k: (pa.get(k), pb.get(k)) for k in ("md5", "size", "name") if pa.get(k) != pb.get(k)}
 
 
+def _number_parts(before: "Item", after: "Item") -> tuple["Item", "Item", dict[int, Any]]:
+    """When every annotation of both versions has an id but ids repeat (COCO polygon parts
+    share their object's id), give the k-th annotation of each ``(type, id)`` the unique id
+    ``id * 1024 + k`` so parts pair by id, not by geometry search. Returns the renumbered
+    items and ``{id(renumbered annotation): original}``."""
+    sides = (before.annotations, after.annotations)
+    if not all(anns and all(a.id for a in anns) for anns in sides) or \
+            all(len({(a.type, a.id) for a in anns}) == len(anns) for anns in sides):
+        return before, after, {}
+    back: dict[int, Any] = {}
+    out = []
+    for anns in sides:
+        seen: Counter = Counter()
+        new = []
+        for a in anns:
+            k = seen[(a.type, a.id)]
+            seen[(a.type, a.id)] += 1
+            if k >= 1024:
+                return before, after, {}
+            x = a.with_(id=a.id * 1024 + k)
+            back[id(x)] = a
+            new.append(x)
+        out.append(tuple(new))
+    return before.with_(annotations=out[0]), after.with_(annotations=out[1]), back
+
+
 def _item_delta(key: Key, before: "Item", after: "Item", space, iou: float) -> ItemDelta:
-    from dsrepo.model.diff import diff_items
+    from dsrepo.model.diff import AnnotationChange, diff_items
 
     mapping, names_a, names_b = space
     if mapping is not None:
         after = after.with_(annotations=tuple(a if a.label is None else a.with_(label=mapping[a.label])
                                               for a in after.annotations))
+    before, after, back = _number_parts(before, after)
     d = diff_items(before, after, iou)
+    if back:
+        def orig(x: Any) -> Any:
+            return back.get(id(x), x)
+        d = d.__class__(tuple(map(orig, d.added)), tuple(map(orig, d.removed)),
+                        tuple(AnnotationChange(orig(c.before), orig(c.after), c.fields, c.iou, c.attributes)
+                              for c in d.changed), d.media_changed, d.attributes, d.meta_changed)
     anns = [AnnotationDelta("changed", c.after.type.value, c.after.id, _name(names_b, c.after.label),
                             _name(names_a, c.before.label), c.fields, round(c.iou, 4), c.attributes,
                             _ann_dict(c.before, names_a), _ann_dict(c.after, names_b)) for c in d.changed]

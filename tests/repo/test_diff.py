@@ -157,6 +157,23 @@ def test_category_rename_keeps_index(repo):
     assert (ann.before.get("id"), ann.after["id"]) == (None, 4)
 
 
+def test_parts_sharing_an_id_pair_in_order(repo):
+    # COCO polygon parts share their object's id: the k-th part pairs with the k-th part,
+    # even when a geometry search would not pair them (the second part moved away: IoU 0)
+    def ds(x2):
+        return Dataset.from_items([Item("x", "train", None, (
+            Bbox(x=0, y=0, w=10, h=10, label=0, id=7), Bbox(x=x2, y=0, w=10, h=10, label=0, id=7),
+            Bbox(x=50, y=50, w=4, h=4, label=0, id=8)))], Categories.from_names(["cat"]))
+
+    repo.add(ds(100), name="d", format="datumaro")
+    repo.commit("one")
+    repo.update("d", ds(200))
+    (ann,) = repo.diff().sources[0].items[0].annotations
+    assert (ann.kind, ann.id, ann.fields, ann.iou) == ("changed", 7, ("geometry",), 0.0)
+    assert (ann.before["id"], ann.before["bbox"], ann.after["bbox"]) == (7, [100.0, 0.0, 10.0, 10.0],
+                                                                         [200.0, 0.0, 10.0, 10.0])
+
+
 def test_media_changes(repo, tmp_path, tiny_format):
     src = _tiny(tmp_path / "t", ["a"], [{"id": "x", "image": "x.png"}, {"id": "y", "image": "y.png"}])
     (src / "x.png").write_bytes(b"one")
