@@ -52,9 +52,9 @@ class SubsetCounts:
 @dataclass(frozen=True, slots=True)
 class AnnotationDelta:
     """An annotation ``added``, ``removed`` or ``changed`` inside a modified item. Labels
-    are names; ``before``/``after`` are the annotations as plain dicts (label by name);
-    ``fields`` and ``attributes`` (name -> (old, new)) say what changed, ``iou`` the
-    geometry similarity of a changed pair."""
+    are names; ``fields`` and ``attributes`` (name -> (old, new)) say what changed, ``iou``
+    the geometry similarity of a changed pair; ``old``/``new`` are the annotations and
+    ``before``/``after`` the same as plain dicts (label by name; built on demand)."""
 
     kind: str
     type: str
@@ -64,8 +64,17 @@ class AnnotationDelta:
     fields: tuple[str, ...] = ()
     iou: float | None = None
     attributes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
-    before: Mapping[str, Any] | None = None
-    after: Mapping[str, Any] | None = None
+    old: Any = None
+    new: Any = None
+    names: tuple[Any, Any] = ((), ())
+
+    @property
+    def before(self) -> dict[str, Any] | None:
+        return None if self.old is None else _ann_dict(self.old, self.names[0])
+
+    @property
+    def after(self) -> dict[str, Any] | None:
+        return None if self.new is None else _ann_dict(self.new, self.names[1])
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "type": self.type, "id": self.id, "label": self.label,
@@ -293,56 +302,49 @@ def _media_fields(ma: Any, mb: Any) -> dict[str, tuple[Any, Any]]:
     return {k: (pa.get(k), pb.get(k)) for k in ("md5", "size", "name") if pa.get(k) != pb.get(k)}
 
 
-def _number_parts(before: "Item", after: "Item") -> tuple["Item", "Item", dict[int, Any]]:
-    """When every annotation of both versions has an id but ids repeat (COCO polygon parts
-    share their object's id), give the k-th annotation of each ``(type, id)`` the unique id
-    ``id * 1024 + k`` so parts pair by id, not by geometry search. Returns the renumbered
-    items and ``{id(renumbered annotation): original}``."""
-    sides = (before.annotations, after.annotations)
-    if not all(anns and all(a.id for a in anns) for anns in sides) or \
-            all(len({(a.type, a.id) for a in anns}) == len(anns) for anns in sides):
-        return before, after, {}
-    back: dict[int, Any] = {}
-    out = []
-    for anns in sides:
+def _pair_parts(before: tuple, after: tuple) -> tuple[list, list, list] | None:
+    """``(pairs, only before, only after)`` by ``(type, id)`` and order when every
+    annotation of both versions has an id but ids repeat (COCO polygon parts share their
+    object's id): the k-th part pairs with the k-th part. None when that does not apply."""
+    if not (before and after and all(a.id for a in before) and all(b.id for b in after)):
+        return None
+    if len({(a.type, a.id) for a in before}) == len(before) and len({(b.type, b.id) for b in after}) == len(after):
+        return None  # unique ids: match_annotations pairs them by id
+    def numbered(anns: tuple) -> dict[tuple, Any]:
         seen: Counter = Counter()
-        new = []
+        out = {}
         for a in anns:
-            k = seen[(a.type, a.id)]
-            seen[(a.type, a.id)] += 1
-            if k >= 1024:
-                return before, after, {}
-            x = a.with_(id=a.id * 1024 + k)
-            back[id(x)] = a
-            new.append(x)
-        out.append(tuple(new))
-    return before.with_(annotations=out[0]), after.with_(annotations=out[1]), back
+            k = (a.type, a.id)
+            out[(*k, seen[k])] = a
+            seen[k] += 1
+        return out
+
+    na, nb = numbered(before), numbered(after)
+    return [(a, nb[k]) for k, a in na.items() if k in nb], [a for k, a in na.items() if k not in nb], \
+        [b for k, b in nb.items() if k not in na]
 
 
 def _item_delta(key: Key, before: "Item", after: "Item", space, iou: float) -> ItemDelta:
-    from dsrepo.model.diff import AnnotationChange, diff_items
+    from dsrepo.model.diff import compare_annotations, diff_items, match_annotations
 
     mapping, names_a, names_b = space
     if mapping is not None:
         after = after.with_(annotations=tuple(a if a.label is None else a.with_(label=mapping[a.label])
                                               for a in after.annotations))
-    before, after, back = _number_parts(before, after)
-    d = diff_items(before, after, iou)
-    if back:
-        def orig(x: Any) -> Any:
-            return back.get(id(x), x)
-        d = d.__class__(tuple(map(orig, d.added)), tuple(map(orig, d.removed)),
-                        tuple(AnnotationChange(orig(c.before), orig(c.after), c.fields, c.iou, c.attributes)
-                              for c in d.changed), d.media_changed, d.attributes, d.meta_changed)
+    paired = _pair_parts(before.annotations, after.annotations)
+    pairs, removed, added = paired or match_annotations(before.annotations, after.annotations, iou)
+    changed = [c for c in (compare_annotations(x, y) for x, y in pairs if x != y) if c.fields]
+    rest = diff_items(before.with_(annotations=()), after.with_(annotations=()))  # item attributes and meta
+    names = (names_a, names_b)
     anns = [AnnotationDelta("changed", c.after.type.value, c.after.id, _name(names_b, c.after.label),
                             _name(names_a, c.before.label), c.fields, round(c.iou, 4), c.attributes,
-                            _ann_dict(c.before, names_a), _ann_dict(c.after, names_b)) for c in d.changed]
-    anns += [AnnotationDelta("removed", x.type.value, x.id, _name(names_a, x.label), before=_ann_dict(x, names_a))
-             for x in d.removed]
-    anns += [AnnotationDelta("added", x.type.value, x.id, _name(names_b, x.label), after=_ann_dict(x, names_b))
-             for x in d.added]
+                            c.before, c.after, names) for c in changed]
+    anns += [AnnotationDelta("removed", x.type.value, x.id, _name(names_a, x.label), old=x, names=names)
+             for x in removed]
+    anns += [AnnotationDelta("added", x.type.value, x.id, _name(names_b, x.label), new=x, names=names)
+             for x in added]
     return ItemDelta(key[0], key[1], "modified", tuple(anns), _media_fields(before.media, after.media),
-                     dict(d.attributes), d.meta_changed)
+                     dict(rest.attributes), rest.meta_changed)
 
 
 def _loader(repo: "Repo | None", src: SideSource) -> Callable[[str], "Item"]:
@@ -427,9 +429,11 @@ def diff(repo: "Repo | Path | None", rev_a: str | None = "HEAD", rev_b: str | No
     existing file or folder - a dataset imported with that format. ``repo`` is an open
     Repo, or the project folder to open only if a side needs it (None: search upward).
     Unchanged items are decided by hash; with ``annotations`` modified items are decoded
-    and their annotations matched (by id when stable, else by label/geometry with
-    ``iou``). Reads only; RepoError for unknown revisions or sources, UsageError when a
-    single dataset is paired with a side of several sources."""
+    and their annotations matched (by id when stable - parts sharing an id in order -
+    else by label/geometry with ``iou``). Reads only, except that a working copy changed
+    since its last scan is imported and stored as ``status`` does (under the lock).
+    RepoError for unknown revisions or sources and working copies that do not import,
+    UsageError when a single dataset is paired with a side of several sources."""
     if not 0.0 <= iou <= 1.0:
         raise UsageError(f"--iou must be between 0 and 1, got {iou}")
     get_repo = opener(repo)
