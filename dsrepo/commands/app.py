@@ -29,12 +29,13 @@ def _root(quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress b
 
 def _register() -> None:
     from dsrepo.commands import (
-        add, branch, checkout, commit, convert, create, demo, detect, export, formats, fsck, gc, info, log, merge,
-        pin, remove, stages, status, transform, update,
+        add, branch, checkout, commit, compare, convert, create, demo, detect, diff, export, formats, fsck, gc,
+        info, log, merge, merge_datasets, patch_export, pin, remove, stages, status, transform, update,
     )
 
-    for module in (demo, convert, detect, formats, create, add, update, remove, status, commit, log, info, checkout,
-                   branch, merge, transform, stages, export, fsck, gc, pin):
+    for module in (demo, convert, detect, formats, merge_datasets, create, add, update, remove, status, commit, log,
+                   info, diff, compare, checkout, branch, merge, transform, stages, export, patch_export, fsck, gc,
+                   pin):
         module.register(app)
 
 
