@@ -54,7 +54,8 @@ class _Subset:
             self.tasks = tuple(t for t in TASKS if t in (INSTANCES, PERSON_KEYPOINTS, CAPTIONS, LABELS) + extra)
         else:
             self.tasks = tasks
-        self.files = {t: TaskFile(t, tmp, f"{len(os.listdir(tmp))}-{t}", with_ann_ids=(t != PANOPTIC))
+        self.files = {t: TaskFile(t, tmp, f"{len(os.listdir(tmp))}-{t}", with_ann_ids=(t != PANOPTIC),
+                                  by_id=(self.recorded.get(t) or {}).get("order") == "id")
                       for t in self.tasks}
         self.primary_key: list[int] = []
         self.want_id: list[Any] = []

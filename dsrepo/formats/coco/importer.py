@@ -90,14 +90,25 @@ def _item_ids(pf: ParsedFile) -> tuple[list[str], dict[Any, int]]:
     return ids, id_pos
 
 
-def _file_meta(pf: ParsedFile, cats_entry: list | None, natural: bool) -> dict:
+def _sorted_by_id(pf: ParsedFile) -> bool:
+    """True if every annotation has an integer id and the list is in increasing id order
+    (COCO's own files): that order is rebuilt from the ids, so no per-annotation position
+    is stored and an edit elsewhere in the file leaves other items unchanged."""
+    ids = [a.id for a in pf.anns]
+    if len(ids) < 2 or any(i.__class__ is not int for i in ids):
+        return False
+    arr = np.array(ids, dtype=np.int64)
+    return bool(np.all(arr[1:] > arr[:-1]))
+
+
+def _file_meta(pf: ParsedFile, cats_entry: list | None, order: str | None) -> dict:
     fm: dict[str, Any] = {"name": pf.path.name, "keys": pf.keys}
     if pf.top:
         fm["top"] = pf.top
     if cats_entry is not None:
         fm["cats"] = cats_entry
-    if not natural:
-        fm["order"] = "file"
+    if order:
+        fm["order"] = order
     return fm
 
 
@@ -128,11 +139,12 @@ def load_coco(path: Path, options: Mapping[str, Any], progress: Progress, task: 
             _check_references(pf, label_maps[i])
             ids, id_pos = _item_ids(pf)
             order, starts, natural = _index_annotations(pf, len(pf.images), id_pos)
+            ann_order = None if natural else ("id" if _sorted_by_id(pf) else "file")
             dups = _duplicate_ids(pf) if pf.task != PANOPTIC else set()
             dup_total += sum(1 for d in dups if pf.anns[d].id is not UNSET)
             pan = panoptic_dirs(root, pf.path, subset) if pf.task == PANOPTIC else []
-            ctxs.append(FileCtx(pf, label_maps[i], ids, order, starts, natural, dups, pan))
-            fmeta[pf.task] = _file_meta(pf, cat_entries[i], natural)
+            ctxs.append(FileCtx(pf, label_maps[i], ids, order, starts, ann_order != "file", dups, pan))
+            fmeta[pf.task] = _file_meta(pf, cat_entries[i], ann_order)
         locator = image_locator(root, subset, (ctxs[0].pf.path.parent,))
         b = SubsetBuilder(subset, ctxs, locator, progress)
         builders.append(b)

@@ -86,9 +86,10 @@ def _join(head: bytes, rest: bytes) -> bytes:
 class TaskFile:
     """Records of one ``<task>_<subset>.json`` while items stream by."""
 
-    def __init__(self, task: str, tmp_dir: str, stem: str, with_ann_ids: bool = True) -> None:
+    def __init__(self, task: str, tmp_dir: str, stem: str, with_ann_ids: bool = True, by_id: bool = False) -> None:
         self.task = task
         self.with_ann_ids = with_ann_ids
+        self.by_id = by_id  # the imported file listed annotations in increasing id order
         self.images = Spool(os.path.join(tmp_dir, stem + ".images"))
         self.anns = Spool(os.path.join(tmp_dir, stem + ".anns"))
         self.img_item = array("q")
@@ -131,13 +132,17 @@ class TaskFile:
 
         Position mode (some records carry their file position): positioned records by
         position; a record without one follows the last positioned record of the same
-        item before it (or goes to the end). Otherwise: grouped by image, in image order."""
+        item before it (or goes to the end). Id mode (``by_id``): by wanted annotation id,
+        records without one at the end. Otherwise: grouped by image, in image order."""
         n = self.n_anns
         if not n:
             return np.zeros(0, np.int64)
         pos = np.frombuffer(self.ann_pos, dtype=np.int64)
         items = np.frombuffer(self.ann_item, dtype=np.int64)
         seq = np.arange(n)
+        if self.by_id and not (pos >= 0).any():
+            want = np.frombuffer(self.ann_want, dtype=np.int64)
+            return np.lexsort((seq, np.where(want > 0, want, BIG + seq)))
         has = pos >= 0
         if has.any():
             last = np.maximum.accumulate(np.where(has, seq, -1))
