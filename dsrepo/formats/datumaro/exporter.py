@@ -187,7 +187,7 @@ class _Export:
                     self.add(item)
                     bar.advance()
             self.finish()
-            for rel in self.files:
+            for rel in dict.fromkeys(self.files):  # two items may share one image file
                 dst = self.out / rel
                 dst.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(self.stage / rel, dst)
