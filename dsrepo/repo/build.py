@@ -47,12 +47,14 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Built:
-    """A built target: the dataset (read from the store), its key and every step."""
+    """A built target: the dataset (read from the store), its key, every step, and the
+    id of the stored record the dataset is read from (its item list gives item hashes)."""
 
     dataset: "Dataset"
     target: str
     key: str
     steps: tuple[Step, ...]
+    record: str
 
 
 def _cache_file(repo: "Repo", key: str) -> Path:
@@ -118,9 +120,10 @@ def _store_output(repo: "Repo", target: str, key: str, ds: "Dataset", progress: 
     return entry
 
 
-def _run(repo: "Repo", target: str, key: str, start: "Dataset", start_step: Step,
-         stages: Sequence[Stage], progress: Progress) -> tuple[str, "Dataset", list[Step]]:
-    """Apply ``stages`` after the step ``start`` (output key ``key``), using the cache."""
+def _run(repo: "Repo", target: str, key: str, start: "Dataset", start_step: Step, start_record: str,
+         stages: Sequence[Stage], progress: Progress) -> tuple[str, "Dataset", list[Step], str]:
+    """Apply ``stages`` after the step ``start`` (output key ``key``, stored as record
+    ``start_record``), using the cache; returns ``(key, dataset, steps, record)``."""
     keys = []
     k = key
     for s in stages:
@@ -140,12 +143,14 @@ def _run(repo: "Repo", target: str, key: str, start: "Dataset", start_step: Step
             e = {"items": "?", "annotations": "?"}
         steps.append(Step(target, stages[i].describe(), stages[i].id, e["items"], e["annotations"], True))
     ds = record_dataset(repo, load_record(repo, entry["record"])) if entry is not None else start
+    record = entry["record"] if entry is not None else start_record
     for i in range(first, len(stages)):
         out = apply_stage(ds, stages[i])
         e = _store_output(repo, target, keys[i], out, progress)
-        ds = record_dataset(repo, load_record(repo, e["record"]))
+        record = e["record"]
+        ds = record_dataset(repo, load_record(repo, record))
         steps.append(Step(target, stages[i].describe(), stages[i].id, e["items"], e["annotations"], False))
-    return (keys[-1] if keys else key), ds, steps
+    return (keys[-1] if keys else key), ds, steps, record
 
 
 def _source_start(repo: "Repo", name: str, rid: str, progress: Progress) -> tuple["Dataset", Step]:
@@ -231,14 +236,16 @@ def build(repo: "Repo", rev: str | None = None, target: str = PROJECT, extra: St
         built: list[tuple[str, "Dataset"]] = []
         keys: list[tuple[str, str]] = []
         steps: list[Step] = []
+        record = ""
         for n in names:
             ds, start = _source_start(repo, n, sources[n], progress)
-            key, ds, st = _run(repo, n, sources[n], ds, start, [s for s in stages if s.target == n], progress)
+            key, ds, st, record = _run(repo, n, sources[n], ds, start, sources[n],
+                                       [s for s in stages if s.target == n], progress)
             built.append((n, ds))
             keys.append((n, key))
             steps += st
         if target != PROJECT:
-            return Built(built[0][1], target, keys[0][1], tuple(steps))
+            return Built(built[0][1], target, keys[0][1], tuple(steps), record)
         pkey = project_key(pipeline.merge_policy, keys)
         e = _cached(repo, pkey)
         cached = e is not None
@@ -247,5 +254,6 @@ def build(repo: "Repo", rev: str | None = None, target: str = PROJECT, extra: St
         ds = record_dataset(repo, load_record(repo, e["record"]))
         start = Step(PROJECT, f"project ({pipeline.merge_policy} merge of {len(names)} sources)", None,
                      e["items"], e["annotations"], cached)
-        key, ds, st = _run(repo, PROJECT, pkey, ds, start, [s for s in stages if s.target == PROJECT], progress)
-        return Built(ds, PROJECT, key, tuple(steps + st))
+        key, ds, st, record = _run(repo, PROJECT, pkey, ds, start, e["record"],
+                                   [s for s in stages if s.target == PROJECT], progress)
+        return Built(ds, PROJECT, key, tuple(steps + st), record)

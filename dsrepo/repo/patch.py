@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from dsrepo.errors import ExportError, FormatError, RepoError
+from dsrepo.errors import ExportError, FormatError
 from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.access import load_record
 from dsrepo.repo.build import Step, build
 from dsrepo.repo.manifest import (
     MANIFEST, FileEntry, ItemEntry, Manifest, changed_file, file_entry, md5_file, plain, read_manifest,
@@ -69,16 +70,6 @@ class _Plan:
     moves: tuple[tuple[str, str], ...]       # (relpath, md5) to move from staging
     deletes: tuple[str, ...]
     files: dict[str, FileEntry]             # entries of files kept as they are
-
-
-def _built_record(repo: "Repo", key: str) -> "SourceRecord":
-    from dsrepo.repo.access import load_record
-    from dsrepo.repo.build import _cached
-
-    e = _cached(repo, key)
-    if e is None:
-        raise RepoError(f"build output {key} is not in the build cache")
-    return load_record(repo, e["record"])
 
 
 def _identity_mismatch(old: Manifest, format: str, opts: Mapping[str, Any], target: str,
@@ -263,7 +254,7 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
     deletable = old.files if (incremental and old is not None) else {}
 
     built = build(repo, rev, target, extra=extra, progress=progress, merge_policy=merge_policy)
-    rec = _built_record(repo, built.key)
+    rec = load_record(repo, built.record)
     entries = [(s, i, h) for s, i, h in item_entries(repo, rec)]
     order = [(s, i) for s, i, _h in entries]
     old_items = {e.key: e for e in base.items} if base is not None else {}
