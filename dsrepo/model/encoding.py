@@ -16,7 +16,7 @@ Hash: BLAKE2b with a 20-byte digest, hex encoded (40 characters).
 from __future__ import annotations
 
 import hashlib
-import math
+from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import orjson
@@ -41,33 +41,78 @@ _OPTS = orjson.OPT_SORT_KEYS
 ChecksumFn = Callable[[Image], "str | None"]
 
 
-def _norm(value: Any, where: str) -> Any:
-    """Normalise an attribute/meta value into plain JSON types."""
-    if value is None or isinstance(value, (bool, str)):
+class _Bad(ValueError):
+    """A value that cannot be stored; ``path`` is the key path below the value normalised."""
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.path: tuple[str, ...] = ()
+
+
+def _n(value: Any) -> Any:
+    """:func:`_norm` without the error context: exact-type fast paths first (this runs
+    for every attribute and meta value of every item), the general cases after."""
+    t = value.__class__
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is float:
+        if value - value != 0.0:  # NaN or infinity
+            raise _Bad(f"non-finite number {value!r}")
+        return value + 0.0  # -0.0 -> 0.0
+    if t is dict or t is MappingProxyType:
+        out = {}
+        for k, v in value.items():
+            if k.__class__ is not str and not isinstance(k, str):
+                raise _Bad(f"key {k!r} is not a string")
+            c = v.__class__
+            if c is str or c is int or (c is float and v - v == 0.0 and v != 0.0):
+                out[k] = v  # the common plain values, inline
+                continue
+            try:
+                out[k] = _n(v)
+            except _Bad as e:
+                e.path = (k, *e.path)
+                raise
+        return out
+    if t is list or t is tuple:
+        out_l = []
+        for v in value:
+            c = v.__class__
+            if c is float and v - v == 0.0:
+                out_l.append(v + 0.0)
+            elif c is int or c is str:
+                out_l.append(v)
+            else:
+                out_l.append(_n(v))
+        return out_l
+    if isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{where}: non-finite number {value!r}")
-        return value + 0.0
+        return _n(float(value))
     if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise ValueError(f"{where}: key {k!r} is not a string")
-            out[k] = _norm(v, f"{where}.{k}")
-        return out
+        return _n(dict(value))
     if isinstance(value, (list, tuple)):
-        return [_norm(v, where) for v in value]
+        return [_n(v) for v in value]
     # numpy scalars and arrays
     item = getattr(value, "item", None)
     if callable(item) and getattr(value, "shape", None) == ():
-        return _norm(item(), where)
+        return _n(item())
     tolist = getattr(value, "tolist", None)
     if callable(tolist):
-        return _norm(tolist(), where)
-    raise ValueError(f"{where}: value of type {type(value).__name__} cannot be stored")
+        return _n(tolist())
+    raise _Bad(f"value of type {type(value).__name__} cannot be stored")
+
+
+def _norm(value: Any, where: str) -> Any:
+    """Normalise an attribute/meta value into plain JSON types (ValueError naming
+    ``where`` and the key path for values that cannot be stored)."""
+    try:
+        return _n(value)
+    except _Bad as e:
+        raise ValueError(f"{where}{''.join('.' + k for k in e.path)}: {e.msg}") from None
 
 
 def _default_checksum(image: Image) -> str | None:

@@ -196,3 +196,15 @@ def test_categories_round_trip_and_hash():
     renamed = cats.with_(labels=(LabelCategory("person", "human", ("age",), meta={"coco_id": 1}),
                                  LabelCategory("truck")))
     assert categories_hash(renamed) != categories_hash(cats)
+
+
+def test_nested_values_normalise_and_bad_ones_name_their_path():
+    from dsrepo.model.encoding import item_to_dict
+
+    item = Item(id="x", attributes={"d": {"z": -0.0, "l": [-0.0, 1, "s", np.float64(2.5), (1.5,)]}})
+    assert item_to_dict(item)["a"] == {"d": {"l": [0.0, 1, "s", 2.5, [1.5]], "z": 0.0}}
+    assert repr(item_to_dict(item)["a"]["d"]["z"]) == "0.0"
+    with pytest.raises(ValueError, match=r"^item x: attributes\.d\.l: non-finite number inf$"):
+        encode_item(Item(id="x", attributes={"d": {"l": [1.0, float("inf")]}}))
+    with pytest.raises(ValueError, match=r"^item x: attributes\.d: key 3 is not a string$"):
+        encode_item(Item(id="x", attributes={"d": {3: 1}}))
