@@ -96,11 +96,21 @@ def _saver(task: str | None):
     return save
 
 
+def _patcher(task: str | None):
+    def patch(changed, order, rows, out, options, progress):
+        """Incremental export (docs/patch-export.md): changed items and the shared lists."""
+        from dsrepo.formats.voc.patch import patch_voc
+
+        return patch_voc(changed, order, rows, Path(out), options, progress, task)
+
+    return patch
+
+
 def _spec(name: str, task: str | None, description: str) -> FormatSpec:
     return FormatSpec(
         name=name, description=description, detect=_detector(task), load=_loader(task), save=_saver(task),
         import_options=(), export_options=EXPORT_OPTIONS if task is None else _TASK_EXPORT_OPTIONS,
-        extensions=(".xml", ".txt", ".png"),
+        extensions=(".xml", ".txt", ".png"), patch=_patcher(task),
     )
 
 
