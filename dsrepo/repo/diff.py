@@ -27,7 +27,6 @@ from dsrepo.repo.status import PipelineChange
 
 if TYPE_CHECKING:
     from dsrepo.model.categories import Categories
-    from dsrepo.model.item import Item
     from dsrepo.repo.repo import Repo
 
 _KEYS = {"t": "type", "id": "id", "g": "group", "l": "label", "z": "z_order", "a": "attributes", "m": "meta",
@@ -49,12 +48,47 @@ class SubsetCounts:
                 "unchanged": self.unchanged}
 
 
+class _Ious:
+    """Geometry similarities of the changed pairs of a diff, computed together the first
+    time one is asked for (a summary never asks)."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[dict, dict]] = []
+        self._values: list[float] | None = None
+
+    def add(self, old: dict, new: dict) -> int:
+        self.pairs.append((old, new))
+        return len(self.pairs) - 1
+
+    def get(self, k: int) -> float:
+        if self._values is None or k >= len(self._values):
+            self._values = _similarities(self.pairs)
+        return self._values[k]
+
+
+def _similarities(pairs: list[tuple[dict, dict]]) -> list[float]:
+    from dsrepo.model.encoding import annotation_from_dict
+    from dsrepo.model.geometry import polygon_similarities, similarities
+
+    out = [0.0] * len(pairs)
+    polys = [k for k, (x, y) in enumerate(pairs) if x["t"] == "polygon" and y["t"] == "polygon"]
+    for k, v in zip(polys, polygon_similarities([(pairs[k][0]["p"], pairs[k][1]["p"]) for k in polys])):
+        out[k] = v
+    others = [k for k, (x, y) in enumerate(pairs) if not (x["t"] == "polygon" and y["t"] == "polygon")]
+    objs = [(annotation_from_dict(pairs[k][0]), annotation_from_dict(pairs[k][1])) for k in others]
+    for k, v in zip(others, similarities(objs)):
+        out[k] = v
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class AnnotationDelta:
     """An annotation ``added``, ``removed`` or ``changed`` inside a modified item. Labels
     are names; ``fields`` and ``attributes`` (name -> (old, new)) say what changed, ``iou``
-    the geometry similarity of a changed pair; ``old``/``new`` are the annotations and
-    ``before``/``after`` the same as plain dicts (label by name; built on demand)."""
+    the geometry similarity of a changed pair (computed on first use, together with the
+    other pairs of the diff); ``old``/``new`` are the annotations and ``before``/``after``
+    the same as plain dicts (label by name); both built on demand from ``stored``, the
+    stored forms (:func:`~dsrepo.model.encoding.annotation_to_dict`)."""
 
     kind: str
     type: str
@@ -62,25 +96,45 @@ class AnnotationDelta:
     label: str | None
     old_label: str | None = None
     fields: tuple[str, ...] = ()
-    iou: float | None = None
     attributes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
-    old: Any = None
-    new: Any = None
+    stored: tuple[dict | None, dict | None] = (None, None)
     names: tuple[Any, Any] = ((), ())
+    similarity: tuple[Any, int] | float | None = None
+
+    @property
+    def iou(self) -> float | None:
+        s = self.similarity
+        return round(s[0].get(s[1]), 4) if isinstance(s, tuple) else s
+
+    @property
+    def old(self) -> Any:
+        return _annotation(self.stored[0])
+
+    @property
+    def new(self) -> Any:
+        return _annotation(self.stored[1])
 
     @property
     def before(self) -> dict[str, Any] | None:
-        return None if self.old is None else _ann_dict(self.old, self.names[0])
+        return None if self.stored[0] is None else _ann_dict(self.stored[0], self.names[0])
 
     @property
     def after(self) -> dict[str, Any] | None:
-        return None if self.new is None else _ann_dict(self.new, self.names[1])
+        return None if self.stored[1] is None else _ann_dict(self.stored[1], self.names[1])
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "type": self.type, "id": self.id, "label": self.label,
                 "old_label": self.old_label, "fields": list(self.fields), "iou": self.iou,
                 "attributes": {k: list(v) for k, v in self.attributes.items()},
                 "before": self.before, "after": self.after}
+
+
+def _annotation(d: dict | None) -> Any:
+    if d is None:
+        return None
+    from dsrepo.model.encoding import annotation_from_dict
+
+    return annotation_from_dict(d)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,10 +331,11 @@ def _label_space(ca: "Categories", cb: "Categories", renamed) -> tuple[dict[int,
     return mapping, na + extra, [ren.get(i, n) for i, n in enumerate(na)] + extra
 
 
-def _ann_dict(ann: Any, names: list) -> dict[str, Any]:
-    from dsrepo.model.encoding import annotation_to_dict
-
-    d = {_KEYS.get(k, k): v for k, v in annotation_to_dict(ann).items()}
+def _ann_dict(stored: dict, names: list) -> dict[str, Any]:
+    d = {name: stored[k] for k, name in _KEYS.items() if k in stored}  # annotation_to_dict's key order
+    d.update((k, v) for k, v in stored.items() if k not in _KEYS)
+    if "rle" in d:
+        d["rle"] = {"size": d["rle"]["size"], "counts": d["rle"]["counts"]}
     if "label" in d:
         d["label"] = _name(names, d["label"])
     return orjson.loads(orjson.dumps(d))  # plain JSON types (lists, not tuples)
@@ -292,67 +347,74 @@ def _name(names: list, idx: int | None) -> str | None:
     return names[idx] if 0 <= idx < len(names) else f"#{idx}"
 
 
-def _media_fields(ma: Any, mb: Any) -> dict[str, tuple[Any, Any]]:
-    def plain(m: Any) -> dict[str, Any]:
+def _media_fields(ma: dict | None, mb: dict | None) -> dict[str, tuple[Any, Any]]:
+    def plain(m: dict | None) -> dict[str, Any]:
         if m is None:
             return {}
-        return {"md5": m.checksum(), "size": list(m.size) if m.size else None, "name": m.name}
+        return {"md5": m.get("md5"), "size": m.get("size") or None, "name": m.get("name")}
 
     pa, pb = plain(ma), plain(mb)
     return {k: (pa.get(k), pb.get(k)) for k in ("md5", "size", "name") if pa.get(k) != pb.get(k)}
 
 
-def _pair_parts(before: tuple, after: tuple) -> tuple[list, list, list] | None:
-    """``(pairs, only before, only after)`` by ``(type, id)`` and order when every
-    annotation of both versions has an id but ids repeat (COCO polygon parts share their
-    object's id): the k-th part pairs with the k-th part. None when that does not apply."""
-    if not (before and after and all(a.id for a in before) and all(b.id for b in after)):
-        return None
-    if len({(a.type, a.id) for a in before}) == len(before) and len({(b.type, b.id) for b in after}) == len(after):
-        return None  # unique ids: match_annotations pairs them by id
-    def numbered(anns: tuple) -> dict[tuple, Any]:
-        seen: Counter = Counter()
-        out = {}
-        for a in anns:
-            k = (a.type, a.id)
-            out[(*k, seen[k])] = a
-            seen[k] += 1
-        return out
+def _match(aa: list[dict], ab: list[dict], iou: float):
+    """Index pairs and leftovers of two stored annotation lists (as
+    :func:`dsrepo.model.diff.match_annotations`; annotations are built from their dicts
+    only where geometry has to decide)."""
+    from dsrepo.model.diff import match_indices, pair_by_id
+    from dsrepo.model.encoding import annotation_from_dict
 
-    na, nb = numbered(before), numbered(after)
-    return [(a, nb[k]) for k, a in na.items() if k in nb], [a for k, a in na.items() if k not in nb], \
-        [b for k, b in nb.items() if k not in na]
+    if aa and ab and all("id" in x for x in aa) and all("id" in y for y in ab):
+        def by_content(il: list[int], ir: list[int]):
+            return match_indices([annotation_from_dict(aa[i]) for i in il],
+                                 [annotation_from_dict(ab[j]) for j in ir], iou)
+
+        return pair_by_id([(x["t"], x["id"]) for x in aa], [(y["t"], y["id"]) for y in ab], by_content)
+    return match_indices([annotation_from_dict(x) for x in aa], [annotation_from_dict(y) for y in ab], iou)
 
 
-def _item_delta(key: Key, before: "Item", after: "Item", space, iou: float) -> ItemDelta:
-    from dsrepo.model.diff import compare_annotations, diff_items, match_annotations
+def _item_delta(key: Key, before: dict, after: dict, space, iou: float, ious: _Ious) -> ItemDelta:
+    """One modified item from the stored forms of its two versions
+    (:func:`~dsrepo.model.encoding.item_to_dict`): annotations are compared as dicts."""
+    from dsrepo.model.diff import attribute_changes, changed_fields
 
     mapping, names_a, names_b = space
+    aa, ab = before.get("anns", []), after.get("anns", [])
     if mapping is not None:
-        after = after.with_(annotations=tuple(a if a.label is None else a.with_(label=mapping[a.label])
-                                              for a in after.annotations))
-    paired = _pair_parts(before.annotations, after.annotations)
-    pairs, removed, added = paired or match_annotations(before.annotations, after.annotations, iou)
-    changed = [c for c in (compare_annotations(x, y) for x, y in pairs if x != y) if c.fields]
-    rest = diff_items(before.with_(annotations=()), after.with_(annotations=()))  # item attributes and meta
+        ab = [y if "l" not in y else {**y, "l": mapping[y["l"]]} for y in ab]
+    pairs, removed, added = _match(aa, ab, iou)
     names = (names_a, names_b)
-    anns = [AnnotationDelta("changed", c.after.type.value, c.after.id, _name(names_b, c.after.label),
-                            _name(names_a, c.before.label), c.fields, round(c.iou, 4), c.attributes,
-                            c.before, c.after, names) for c in changed]
-    anns += [AnnotationDelta("removed", x.type.value, x.id, _name(names_a, x.label), old=x, names=names)
-             for x in removed]
-    anns += [AnnotationDelta("added", x.type.value, x.id, _name(names_b, x.label), new=x, names=names)
-             for x in added]
-    return ItemDelta(key[0], key[1], "modified", tuple(anns), _media_fields(before.media, after.media),
-                     dict(rest.attributes), rest.meta_changed)
+    anns = []
+    for i, j in pairs:
+        x, y = aa[i], ab[j]
+        if x == y:
+            continue
+        attrs = attribute_changes(x.get("a") or {}, y.get("a") or {})
+        fields, same = changed_fields(x, y, bool(attrs))
+        if fields:
+            anns.append(AnnotationDelta("changed", y["t"], y.get("id", 0), _name(names_b, y.get("l")),
+                                        _name(names_a, x.get("l")), tuple(fields), attrs, (x, y), names,
+                                        1.0 if same else (ious, ious.add(x, y))))
+    anns += [AnnotationDelta("removed", aa[i]["t"], aa[i].get("id", 0), _name(names_a, aa[i].get("l")),
+                             stored=(aa[i], None), names=names) for i in removed]
+    anns += [AnnotationDelta("added", ab[j]["t"], ab[j].get("id", 0), _name(names_b, ab[j].get("l")),
+                             stored=(None, ab[j]), names=names) for j in added]
+    attributes = attribute_changes(before.get("a") or {}, after.get("a") or {})
+    meta_changed = (before.get("m") or {}) != (after.get("m") or {})
+    return ItemDelta(key[0], key[1], "modified", tuple(anns), _media_fields(before.get("media"), after.get("media")),
+                     attributes, meta_changed)
 
 
-def _loader(repo: "Repo | None", src: SideSource) -> Callable[[str], "Item"]:
+_BATCH = 2048  # modified items read per batch (each side's reads sorted by pack block)
+
+
+def _loader(repo: "Repo | None", src: SideSource) -> Callable[[list[str]], list[dict]]:
+    """Stored forms of items by hash (as :func:`~dsrepo.model.encoding.item_to_dict`)."""
     if src.record is None:
-        return src.items.__getitem__
-    from dsrepo.model.encoding import decode_item
+        from dsrepo.model.encoding import item_to_dict
 
-    return lambda h: decode_item(repo.store.read_packed(h))
+        return lambda hs: [item_to_dict(src.items[h]) for h in hs]
+    return lambda hs: [orjson.loads(d) for d in repo.store.read_packed_many(hs)]
 
 
 def _source_diff(repo: "Repo | None", name: str, a: SideSource | None, b: SideSource | None, decode: bool, iou: float,
@@ -368,10 +430,15 @@ def _source_diff(repo: "Repo | None", name: str, a: SideSource | None, b: SideSo
     if decode and modified:
         space = _label_space(ca, cb, cats.renamed)
         load_a, load_b = _loader(repo, a), _loader(repo, b)
-        with progress.task(f"{name}: comparing modified items", total=len(modified)) as bar:
-            for k, (ha, hb) in modified.items():
-                items.append(_item_delta(k, load_a(ha), load_b(hb), space, iou))
-                bar.advance()
+        keys, ious = list(modified), _Ious()
+        with progress.task(f"{name}: comparing modified items", total=len(keys)) as bar:
+            for start in range(0, len(keys), _BATCH):
+                batch = keys[start:start + _BATCH]
+                olds = load_a([modified[k][0] for k in batch])
+                news = load_b([modified[k][1] for k in batch])
+                for k, x, y in zip(batch, olds, news):
+                    items.append(_item_delta(k, x, y, space, iou, ious))
+                    bar.advance()
     else:
         items += [ItemDelta(s, i, "modified") for s, i in modified]
     items.sort(key=lambda it: (it.subset, it.id))

@@ -158,6 +158,19 @@ class ObjectStore:
             raise CorruptObjectError(f"object {h} is corrupt in {self._readers[n].path.name}")
         return data
 
+    def read_packed_many(self, hashes: list[str]) -> list[bytes]:
+        """Data of packed objects ``hashes`` (verified), in that order; read in pack and
+        block order so a block holding several of them is decompressed once."""
+        index = self._load_index()
+        keyed = []
+        for k, h in enumerate(hashes):
+            ent = index.get(bytes.fromhex(h))
+            keyed.append((ent[0], ent[1], ent[3], k) if ent is not None else (-1, 0, 0, k))
+        out: list[bytes] = [b""] * len(hashes)
+        for *_pos, k in sorted(keyed):
+            out[k] = self.read_packed(hashes[k])
+        return out
+
     def put_packed(self, type_name: str, data: bytes, h: str | None = None) -> str:
         """Add an object to the open pack (see :meth:`pack_session`); no-op if stored."""
         if self._writer is None:

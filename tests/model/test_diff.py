@@ -71,3 +71,84 @@ def test_attribute_media_and_other_changes():
 def test_identical_items_empty_diff():
     a = Item(id="x", annotations=(Bbox(x=0, y=0, w=1, h=1),))
     assert diff_items(a, a).empty
+
+
+# -- parts sharing an id (COCO polygon parts) ----------------------------------------------
+
+def _part(x, id=5, label=0):
+    return Polygon(points=[x, 0, x + 10, 0, x + 10, 10, x, 10], label=label, id=id)
+
+
+def test_parts_sharing_an_id_pair_in_order():
+    before = [_part(0), _part(20), _part(40), Bbox(x=0, y=0, w=5, h=5, id=6)]
+    after = [_part(1), _part(21), _part(41), Bbox(x=0, y=0, w=5, h=5, id=6, label=2)]
+    pairs, only_b, only_a = match_annotations(before, after)
+    assert [(a.points[0], b.points[0]) for a, b in pairs[:3]] == [(0, 1), (20, 21), (40, 41)]
+    assert pairs[3] == (before[3], after[3]) and only_b == [] and only_a == []
+    d = diff_items(Item(id="x", annotations=tuple(before)), Item(id="x", annotations=tuple(after)))
+    assert [(c.after.points[0], c.fields) for c in d.changed[:3]] == [(1, ("geometry",)), (21, ("geometry",)),
+                                                                      (41, ("geometry",))]
+    assert [c.iou for c in d.changed[:3]] == [shape_iou(a, b) for a, b in pairs[:3]]
+    assert d.changed[3].fields == ("label",) and d.changed[3].iou == 1.0
+
+
+def test_parts_pair_by_id_even_when_far_apart():
+    # same id, as many parts: the id decides, not the geometry (as for unique ids)
+    pairs, only_b, only_a = match_annotations([_part(0), _part(20)], [_part(300), _part(500)])
+    assert [(a.points[0], b.points[0]) for a, b in pairs] == [(0, 300), (20, 500)]
+    assert only_b == [] and only_a == []
+
+
+def test_deleted_part_is_found_by_geometry():
+    before = [_part(0), _part(20), _part(40), _part(0, id=7)]
+    after = [_part(0), _part(41), _part(0, id=7)]
+    pairs, only_b, only_a = match_annotations(before, after)
+    assert [(a.id, a.points[0], b.points[0]) for a, b in pairs] == [(5, 0, 0), (5, 40, 41), (7, 0, 0)]
+    assert [(a.id, a.points[0]) for a in only_b] == [(5, 20)] and only_a == []
+
+
+def test_added_part_far_away_leftovers_pair_in_order():
+    # one part moved far (no geometry match) and one part added: the leftovers of the id pair in order
+    pairs, only_b, only_a = match_annotations([_part(0)], [_part(300), _part(500)])
+    assert [(a.points[0], b.points[0]) for a, b in pairs] == [(0, 300)]
+    assert only_b == [] and [b.points[0] for b in only_a] == [500]
+
+
+def test_one_annotation_without_id_falls_back_to_geometry():
+    before = [_part(0), _part(20)]
+    after = [_part(21), _part(0, id=0)]
+    pairs, only_b, only_a = match_annotations(before, after)
+    assert {(a.points[0], b.points[0]) for a, b in pairs} == {(0, 0), (20, 21)}
+    assert only_b == [] and only_a == []
+
+
+# -- batched similarity ------------------------------------------------------------------------
+
+def test_similarities_equal_pairwise_similarity():
+    import random
+
+    from dsrepo.model import Ellipse
+    from dsrepo.model.geometry import polygon_similarities, similarities, similarity
+
+    rng = random.Random(3)
+
+    def poly():
+        cx, cy, r = rng.uniform(40, 300), rng.uniform(40, 200), rng.uniform(0.5, 40)
+        n = rng.randrange(3, 12)
+        return Polygon(points=[v for _ in range(n) for v in (cx + rng.uniform(-r, r), cy + rng.uniform(-r, r))])
+
+    pairs = []
+    for _ in range(400):  # more than one pycocotools call (and than 255 masks per call)
+        a = poly()
+        kind = rng.randrange(4)
+        b = a.with_(points=tuple(v + rng.choice([0.5, 1, 3]) for v in a.points)) if kind == 0 else \
+            poly() if kind == 1 else Bbox(x=rng.uniform(0, 300), y=rng.uniform(0, 200), w=20, h=20) if kind == 2 else \
+            Ellipse(x1=a.get_bbox()[0], y1=a.get_bbox()[1], x2=a.get_bbox()[0] + 9, y2=a.get_bbox()[1] + 7)
+        pairs.append((a, b))
+    pairs += [(Polygon(points=[0, 0, 1, 1]), _part(0)), (_part(-5), _part(-4)),  # degenerate, partly off-canvas
+              (Polygon(points=[0, 0, 3000, 0, 3000, 2]), Polygon(points=[0, 0, 2, 0, 2, 3000]))]
+    expected = [similarity(a, b) for a, b in pairs]
+    assert similarities(pairs) == expected  # the same floats, not approximately
+    assert sum(0 < e < 1 for e in expected) > 100 and expected.count(0.0) > 50
+    polys = [(a.points, b.points) for a, b in pairs if b.type is a.type]
+    assert polygon_similarities(polys) == [similarity(a, b) for a, b in pairs if b.type is a.type]

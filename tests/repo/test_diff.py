@@ -293,3 +293,45 @@ def test_compare_revisions_and_errors(two_commits, coco_sample):
     assert two_commits.compare(str(coco_sample), "HEAD~1:coco", "coco").report["equal"] is True
     with pytest.raises(UsageError, match=r"^--mode must be one of exact, distance, got 'fuzzy'$"):
         two_commits.compare("HEAD", "HEAD", mode="fuzzy")
+
+
+def test_deleted_polygon_part_and_lazy_iou(repo):
+    # parts 1..3 of object 7; the middle one is deleted and the third moved: geometry finds which
+    from dsrepo.model import Polygon
+
+    def part(x):
+        return Polygon(points=[x, 0, x + 10, 0, x + 10, 10, x, 10], label=0, id=7)
+
+    repo.add(Dataset.from_items([Item("x", "train", None, (part(0), part(20), part(40)))],
+                                Categories.from_names(["cat"])), name="d", format="datumaro")
+    repo.commit("one")
+    repo.update("d", Dataset.from_items([Item("x", "train", None, (part(0).with_(label=1), part(42).with_(label=1)))],
+                                        Categories.from_names(["dog", "cat"])))  # cat is label 1 now
+    changed, removed = repo.diff().sources[0].items[0].annotations
+    assert (changed.kind, changed.label, changed.old_label, changed.fields) == ("changed", "cat", "cat", ("geometry",))
+    assert changed.similarity[0].get(changed.similarity[1]) == pytest.approx(80 / 120, abs=0.05)  # not computed yet
+    assert changed.iou == round(changed.similarity[0].get(changed.similarity[1]), 4)
+    assert (changed.old, changed.new) == (part(40), part(42))  # labels in the old side's index space
+    assert (removed.kind, removed.id, removed.before["points"][0], removed.new) == ("removed", 7, 20.0, None)
+
+
+def test_stored_dict_diff_equals_model_diff_items(two_commits):
+    # repo.diff compares stored dicts; the model compares Annotation objects: same outcome
+    from dsrepo.model.diff import diff_items
+    from dsrepo.model.encoding import decode_item
+
+    (src,) = two_commits.diff("HEAD~1", "HEAD").sources
+    from dsrepo.progress import NULL_PROGRESS
+    from dsrepo.repo.diff import _compare_lists
+    from dsrepo.repo.sides import opener, resolve_side
+
+    store = two_commits.store
+    sides = [resolve_side(opener(two_commits), r, None, NULL_PROGRESS).sources["coco"] for r in ("HEAD~1", "HEAD")]
+    _change, _subsets, modified = _compare_lists(two_commits, *sides)
+    for it in src.items:
+        ha, hb = modified[(it.subset, it.id)]
+        d = diff_items(decode_item(store.read_packed(ha)), decode_item(store.read_packed(hb)))
+        want = [("changed", c.after.id, c.fields, round(c.iou, 4)) for c in d.changed]
+        want += [("removed", x.id, (), None) for x in d.removed] + [("added", x.id, (), None) for x in d.added]
+        assert [(x.kind, x.id, x.fields, x.iou) for x in it.annotations] == want
+        assert [x.old for x in it.annotations if x.kind == "changed"] == [c.before for c in d.changed]
