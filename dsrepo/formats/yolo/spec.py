@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
 from dsrepo.formats.yolo.patch import patch_darknet
+from dsrepo.formats.yolo.ultra_patch import patch_ultralytics
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -118,5 +119,5 @@ YOLO_ULTRALYTICS = FormatSpec(
     name="yolo_ultralytics",
     description="YOLO (Ultralytics): data.yaml, images/<split>/, labels/<split>/ (boxes, polygons, pose)",
     detect=detect_ultralytics, load=_load_ultralytics, save=_save_ultralytics,
-    export_options=ULTRALYTICS_EXPORT_OPTIONS, extensions=(".yaml", ".yml", ".txt"),
+    export_options=ULTRALYTICS_EXPORT_OPTIONS, extensions=(".yaml", ".yml", ".txt"), patch=patch_ultralytics,
 )
