@@ -185,7 +185,7 @@ def points_as(mode: str, f: Form) -> list[Form]:
     return [replace(f, geom=f.geom[2 * i:2 * i + 2], extra=(2,)) for i in kept]
 
 
-def coco_objects(forms: list[Form], kp_box_dup: bool) -> list[Form]:
+def coco_objects(forms: list[Form]) -> list[Form]:
     """COCO: the shapes of one group form one object (a box beside a mask, polygon or
     ellipse is not kept apart); keypoints come back with their object's box (the box of
     their group, else their extent). Returns the forms with one group per object."""
@@ -205,7 +205,7 @@ def coco_objects(forms: list[Form], kp_box_dup: bool) -> list[Form]:
             out += [replace(f, group=n), replace(box, group=n, attrs=(), tag="coco_kp")]
         elif f.kind == "bbox" and f.group in segs:
             continue
-        elif f.kind == "bbox" and f.group in kp_groups and (f.tag == "coco_kp" or not kp_box_dup):
+        elif f.kind == "bbox" and f.group in kp_groups:
             continue
         elif f.group and f.group in seen:
             out.append(replace(f, group=seen[f.group]))

@@ -24,6 +24,7 @@ import pytest
 
 from dsrepo.errors import ExportError
 from dsrepo.formats.api import export_dataset, import_dataset
+from dsrepo.formats.common.lossy import kind_word
 from dsrepo.formats.registry import FORMATS
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import NullProgress
@@ -42,21 +43,23 @@ class Cap:
 
     ``keeps``: kinds written and read back unchanged; ``converts``: kind -> kinds it
     comes back as (approximately: compared by extent within one pixel); every other kind
-    is dropped and warned as ``<fmt> cannot hold <dropped[kind]>: <n> dropped``.
+    (``dropped``) is warned as ``<fmt> cannot hold <word>: <n> dropped``, with the word of
+    the shared vocabulary (dsrepo.formats.common.lossy.KIND_WORDS).
     ``points``: exact | all-visible | drop-absent | split (one Points per non-absent point).
     ``groups``: keep (links between annotations survive) | zero | coco (one group per
     COCO object: shapes of a group merge, their box is not kept apart; keypoints come
     back with their object's box).
     ``labels``: all | used (only labels some annotation uses) | none | voc (all, plus
-    ``background`` when masks are written). ``item_attrs``: kept | counted | silent.
+    ``background`` when masks are written). ``item_attrs``: kept | counted (warned as
+    ``<fmt> cannot hold item attributes: <n> dropped``).
     ``boxes_for_masks``: VOC writes an object box for a mask without one.
-    ``mask_attrs``: kept | lost. ``kp_box_dup``: COCO's keypoint box also stays apart.
+    ``mask_attrs``: kept | lost (counted in ``other_losses``).
     ``subset_folders``: imported with --subset-folders, so a nested id of subset
     ``default`` comes back as subset = its first folder.
     """
 
     keeps: frozenset[str]
-    dropped: Mapping[str, str]
+    dropped: frozenset[str]
     converts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     points: str = "exact"
     other_losses: tuple[str, ...] = ()
@@ -69,7 +72,6 @@ class Cap:
     ann_attrs: bool = True
     boxes_for_masks: bool = False
     mask_attrs: str = "kept"
-    kp_box_dup: bool = False
     subset_folders: bool = False
     tol: float = 1e-9
     import_options: tuple[str, ...] = ()
@@ -79,61 +81,42 @@ def _k(*kinds: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
-def _same_words(*kinds: str) -> dict[str, str]:
-    return {k: k for k in kinds}
-
-
-_PLURAL = {"caption": "captions", "ellipse": "ellipses", "mask": "masks", "points": "points",
-           "polygon": "polygons", "polyline": "polylines", "label": "labels"}
-
 MATRIX: dict[str, Cap] = {
-    "coco": Cap(_k("label", "caption", "bbox", "polygon", "mask", "points"), _same_words("polyline"),
-                converts={"ellipse": ("polygon",)}, groups="coco", item_attrs="silent",
+    "coco": Cap(_k("label", "caption", "bbox", "polygon", "mask", "points"), _k("polyline"),
+                converts={"ellipse": ("polygon",)}, groups="coco", item_attrs="counted",
                 notices=("coco: 1 duplicate image/annotation ids were replaced by new ids",
                          "coco: 1 ellipses written as 32-point polygons")),
-    "coco_panoptic": Cap(_k("mask"), _same_words("label", "caption", "points", "polyline"),
+    "coco_panoptic": Cap(_k("mask"), _k("label", "caption", "points", "polyline"),
                          converts={"bbox": ("mask",), "polygon": ("mask",), "ellipse": ("mask",)},
-                         groups="coco", item_attrs="silent"),
-    "cvat": Cap(_k("label", "bbox", "polygon", "polyline", "points", "mask", "ellipse"),
-                {"caption": "captions"}, points="all-visible", item_attrs="counted",
-                other_losses=("cvat cannot hold item attributes: 1 dropped",
-                              "cvat cannot hold keypoint schemas (point names and joints): 1 dropped",
+                         groups="coco", item_attrs="counted"),
+    "cvat": Cap(_k("label", "bbox", "polygon", "polyline", "points", "mask", "ellipse"), _k("caption"),
+                points="all-visible", item_attrs="counted",
+                other_losses=("cvat cannot hold keypoint schemas (point names and joints): 1 dropped",
                               "cvat cannot hold keypoint visibility flags (points written as visible): 1 dropped")),
-    "datumaro": Cap(_k(*KINDS), {}),
-    "gt_studio": Cap(_k("bbox", "polygon", "mask"),
-                     {"caption": "captions", "ellipse": "ellipses", "label": "image labels",
-                      "points": "keypoints", "polyline": "polylines"},
-                     subsets=False, labels="used", groups="zero", item_attrs="silent", tol=1e-4,
-                     notices=("gt_studio has no subsets: 4 items of subsets train, val written "
-                              "without their subset",)),
-    "image_dir": Cap(_k(), _same_words(*KINDS), subsets=False, labels="none", item_attrs="counted",
-                     other_losses=("image_dir cannot hold item attributes: 1 dropped",
-                                   "image_dir cannot hold subset names: 4 dropped")),
-    "image_zip": Cap(_k(), _same_words(*KINDS), labels="none", item_attrs="counted",
-                     other_losses=("image_zip cannot hold item attributes: 1 dropped",)),
-    "imagenet": Cap(_k("label"), _same_words(*KINDS[1:]), nested_ids=False, item_attrs="counted",
-                    other_losses=("imagenet cannot hold item attributes: 1 dropped",)),
-    "imagenet_txt": Cap(_k("label"), _same_words(*KINDS[1:]), item_attrs="counted",
-                        other_losses=("imagenet_txt cannot hold item attributes: 1 dropped",)),
-    "labelme": Cap(_k("bbox", "polygon", "polyline", "points", "mask", "ellipse"),
-                   {"caption": "captions", "label": "image-level labels"}, points="drop-absent",
-                   labels="used", import_options=("--subset-folders",), subset_folders=True,
+    "datumaro": Cap(_k(*KINDS), _k()),
+    "gt_studio": Cap(_k("bbox", "polygon", "mask"), _k("caption", "ellipse", "label", "points", "polyline"),
+                     subsets=False, labels="used", groups="zero", item_attrs="counted", mask_attrs="lost", tol=1e-4,
+                     other_losses=("gt_studio cannot hold annotation attributes: 1 dropped",
+                                   "gt_studio cannot hold subset names: 4 dropped")),
+    "image_dir": Cap(_k(), _k(*KINDS), subsets=False, labels="none", item_attrs="counted",
+                     other_losses=("image_dir cannot hold subset names: 4 dropped",)),
+    "image_zip": Cap(_k(), _k(*KINDS), labels="none", item_attrs="counted"),
+    "imagenet": Cap(_k("label"), _k(*KINDS[1:]), nested_ids=False, item_attrs="counted"),
+    "imagenet_txt": Cap(_k("label"), _k(*KINDS[1:]), item_attrs="counted"),
+    "labelme": Cap(_k("bbox", "polygon", "polyline", "points", "mask", "ellipse"), _k("caption", "label"),
+                   points="drop-absent", labels="used", import_options=("--subset-folders",), subset_folders=True,
                    other_losses=("labelme cannot hold absent keypoints: 1 dropped",
                                  "labelme cannot hold hidden keypoint visibility (written as visible): 1 dropped")),
-    "segments_ai": Cap(_k("bbox", "polygon", "polyline", "points", "mask"),
-                       {"caption": "captions", "ellipse": "ellipses", "label": "image labels"},
+    "segments_ai": Cap(_k("bbox", "polygon", "polyline", "points", "mask"), _k("caption", "ellipse", "label"),
                        points="split", groups="zero",
-                       notices=("segments_ai: 1 keypoint sets with several points written as one point "
-                                "annotation per point",)),
-    "voc": Cap(_k("label", "bbox", "mask"), _same_words("caption", "ellipse", "points", "polyline"),
-               converts={"polygon": ("mask",)}, labels="voc", boxes_for_masks=True, item_attrs="silent"),
-    "yolo": Cap(_k("bbox"), {k: _PLURAL[k] for k in KINDS if k != "bbox"}, groups="zero", ann_attrs=False,
-                item_attrs="silent", tol=1e-4,
-                other_losses=("yolo cannot hold annotation attributes (annotation kept): 2 dropped",)),
-    "yolo_ultralytics": Cap(_k("bbox", "polygon"), {k: _PLURAL[k] for k in KINDS if k not in ("bbox", "polygon")},
-                            groups="zero", ann_attrs=False, item_attrs="silent", tol=1e-4,
-                            other_losses=("yolo_ultralytics cannot hold annotation attributes (annotation kept): "
-                                          "2 dropped",)),
+                       notices=("segments_ai: 1 points with several points written as one annotation per point",)),
+    "voc": Cap(_k("label", "bbox", "mask"), _k("caption", "ellipse", "points", "polyline"),
+               converts={"polygon": ("mask",)}, labels="voc", boxes_for_masks=True, item_attrs="counted"),
+    "yolo": Cap(_k("bbox"), _k(*(k for k in KINDS if k != "bbox")), groups="zero", ann_attrs=False,
+                item_attrs="counted", tol=1e-4, other_losses=("yolo cannot hold annotation attributes: 2 dropped",)),
+    "yolo_ultralytics": Cap(_k("bbox", "polygon"), _k(*(k for k in KINDS if k not in ("bbox", "polygon"))),
+                            groups="zero", ann_attrs=False, item_attrs="counted", tol=1e-4,
+                            other_losses=("yolo_ultralytics cannot hold annotation attributes: 2 dropped",)),
 }
 
 # Registered formats left out of the matrix, and why (checked against the registry).
@@ -152,17 +135,9 @@ EXCLUDED = {
 # Format bugs found by the matrix (reported to their owners): the Cap fields that
 # describe the actual behaviour. A check that fails with the documented capabilities but
 # passes with these is an xfail naming the bug; a check that fails with both fails.
-KNOWN_BUGS: dict[str, tuple[dict, str]] = {
-    "coco": ({"kp_box_dup": True}, "coco: a box grouped with keypoints is written to instances and "
-             "person_keypoints and comes back twice"),
-    "gt_studio": ({"mask_attrs": "lost"}, "gt_studio: mask (raster instance) attributes are dropped "
-                  "without a count"),
-}
-KNOWN_BUG_PAIRS = {
-    ("coco", "coco_panoptic"): "coco duplicates the box of a keypoint object (see KNOWN_BUGS), and "
-                               "coco_panoptic writes a shape covered by a later one as an empty segment "
-                               "without a count",
-}
+# None known at the moment.
+KNOWN_BUGS: dict[str, tuple[dict, str]] = {}
+KNOWN_BUG_PAIRS: dict[tuple[str, str], str] = {}
 
 
 # -- projection: what a format does to the expected forms ----------------------------------
@@ -172,7 +147,7 @@ def project(cap: Cap, forms: list[Form]) -> list[Form]:
     """The forms expected after one export to the format of ``cap`` and its import."""
     forms = [f for f in forms if f.kind in cap.keeps or f.kind in cap.converts]
     if cap.groups == "coco":
-        forms = coco_objects(forms, cap.kp_box_dup)
+        forms = coco_objects(forms)
     out: list[Form] = []
     for f in forms:
         if f.kind in cap.keeps:
@@ -290,7 +265,9 @@ def test_capability_rows_are_complete(name):
 def _loss_messages(name: str, ds: Dataset) -> list[str]:
     counts = Counter(a.type.value for it in ds for a in it.annotations)
     cap = MATRIX[name]
-    msgs = [f"{name} cannot hold {word}: {counts[kind]} dropped" for kind, word in cap.dropped.items()]
+    msgs = [f"{name} cannot hold {kind_word(kind)}: {counts[kind]} dropped" for kind in cap.dropped]
+    if cap.item_attrs == "counted":
+        msgs.append(f"{name} cannot hold item attributes: {sum(1 for it in ds if it.attributes)} dropped")
     return sorted(msgs + list(cap.other_losses))
 
 
@@ -354,7 +331,7 @@ def _docs_table() -> dict[str, list[str]]:
     return rows
 
 
-_ITEM_ATTRS = {"yes": "kept", "counted": "counted", "silently lost": "silent"}
+_ITEM_ATTRS = {"yes": "kept", "counted": "counted"}
 
 
 def test_docs_index_lists_every_matrix_format():

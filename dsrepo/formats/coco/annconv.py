@@ -306,16 +306,20 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
                  meta=_finish_meta(m, omit, x or {}))]
 
 
-def keypoints_object(ctx, i: int, a: CAnn, shared_g: int | None) -> list:
+def keypoints_object(ctx, i: int, a: CAnn, shared_g: int | None, shared_group: int | None = None,
+                     shared_box: bool = False) -> list:
     """A person_keypoints record: Points + Bbox, plus its segmentation shapes unless they
-    are the same as those of the instances record with this id (``shared_g`` is then that
-    record's geometry fingerprint)."""
+    are the same as those of an instances record (``shared_g`` is then that record's
+    geometry fingerprint, ``shared_group`` its group, which the keypoints join;
+    ``shared_box``: that record is box-only and its Bbox stands for this record's box)."""
     m: dict[str, Any] = {}
     omit: list[str] = []
     ints: dict[str, Any] = {}
     if not ctx.natural:
         m["o"] = i
     aid, group = _ids(ctx, i, a, omit)
+    if shared_group is not None:
+        group = shared_group
     label = _label(ctx, a, m, omit)
     attrs = _attrs(a, m, omit)
     x = extras(a, STD_KEYS[PERSON_KEYPOINTS])
@@ -353,16 +357,19 @@ def keypoints_object(ctx, i: int, a: CAnn, shared_g: int | None) -> list:
     out: list = []
     if a.segmentation is UNSET:
         omit.append("segmentation")
-    elif shared_g is not None:
+    if shared_g is not None:
         m["sh"] = 1
         m["g"] = shared_g
-    else:
+    elif a.segmentation is not UNSET:
         plan = _seg_plan(ctx, i, a, m)
         if "ints" in m:
             ints.update(m.pop("ints"))
         out = _make_shapes(ctx, i, a, plan, label, frozen(attrs), aid, group, frozen(tagged), frozen(tagged))
     if a.bbox is not UNSET:
-        out.insert(0, _bbox(ctx, i, a, label, attrs, aid, group, tagged))
+        if shared_box:
+            _bbox_values(ctx, i, a)  # validated; the instances Bbox stands for it
+        else:
+            out.insert(0, _bbox(ctx, i, a, label, attrs, aid, group, tagged))
         spec = int_spec(bytes(a.bbox))
         if spec is not None:
             ints["bbox"] = spec

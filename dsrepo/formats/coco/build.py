@@ -67,6 +67,58 @@ def _same_json(a: bytes, b: bytes) -> bool:
         return False
 
 
+@dataclass(slots=True)
+class _Inst:
+    """An instances record of the item being built that a keypoints record may share."""
+
+    id: Any
+    cat: Any
+    seg: bytes | None  # segmentation JSON (None for a box-only record)
+    box: bytes | None  # bbox JSON of a box-only record
+    g: int
+    group: int
+    used: bool = False
+
+
+def _note_instance(inst: list[_Inst], a: Any, lead: Any) -> None:
+    """Remember an instances record (its first model annotation ``lead``) for sharing."""
+    g = lead.meta[NS].get("g") if lead.meta and NS in lead.meta else None
+    if g is None:
+        return
+    if isinstance(lead, Bbox):
+        if a.bbox is not UNSET:
+            inst.append(_Inst(a.id, a.category_id, None, bytes(a.bbox), g, lead.group))
+    elif a.segmentation is not UNSET:
+        inst.append(_Inst(a.id, a.category_id, bytes(a.segmentation), None, g, lead.group))
+
+
+def _empty_seg(a: Any) -> bool:
+    if a.segmentation is UNSET:
+        return True
+    raw = bytes(a.segmentation)
+    return len(raw) < 16 and _same_json(raw, b"[]")
+
+
+def _shared_instance(inst: list[_Inst], a: Any) -> _Inst | None:
+    """The instances record a person_keypoints record describes too, as COCO writes a
+    person into both files: same category and segmentation (or, both without one, same
+    bbox), not shared yet; the record with the same id first, else the first such record
+    (files written without ids number each file on its own)."""
+    if _empty_seg(a):
+        if a.bbox is UNSET:
+            return None
+        raw, field_of = bytes(a.bbox), (lambda r: r.box)
+    else:
+        raw, field_of = bytes(a.segmentation), (lambda r: r.seg)
+    cat = a.category_id
+    same_id = None if a.id is UNSET else next((r for r in inst if r.id == a.id), None)
+    for r in ([same_id] if same_id is not None else []) + inst:
+        v = field_of(r)
+        if v is not None and not r.used and r.cat == cat and _same_json(v, raw):
+            return r
+    return None
+
+
 class SubsetBuilder:
     """Builds the items of one subset on demand from its parsed task files."""
 
@@ -159,7 +211,8 @@ class SubsetBuilder:
         media = Image(path=self.locator.find(name), size=size, name=name)
         meta = self._item_meta(recs, name)
         anns: list = []
-        inst_shapes: dict[int, tuple[bytes, int]] = {}
+        inst: list[_Inst] = []
+        kp = len(recs) > 1 and any(c.task == PERSON_KEYPOINTS for c, _j in recs)
         for c, j in recs:
             task = c.task
             if task == IMAGE_INFO:
@@ -169,18 +222,18 @@ class SubsetBuilder:
                 a = anns_pf[i]
                 if task == INSTANCES:
                     objs = annconv.instance_object(c, i, a, None)
-                    if a.segmentation is not UNSET and i not in c.dups and not isinstance(objs[0], Bbox):
-                        inst_shapes[a.id] = (bytes(a.segmentation), objs[0].meta[NS]["g"])
+                    if kp and objs and i not in c.dups:
+                        _note_instance(inst, a, objs[0])
                     anns += objs
                 elif task == STUFF:
                     anns += annconv.instance_object(c, i, a, STUFF)
                 elif task == PERSON_KEYPOINTS:
-                    shared = None
-                    if a.id is not UNSET and a.segmentation is not UNSET and i not in c.dups:
-                        s = inst_shapes.get(a.id)
-                        if s is not None and _same_json(s[0], bytes(a.segmentation)):
-                            shared = s[1]
-                    anns += annconv.keypoints_object(c, i, a, shared)
+                    sh = _shared_instance(inst, a) if inst and i not in c.dups else None
+                    if sh is None:
+                        anns += annconv.keypoints_object(c, i, a, None)
+                    else:
+                        sh.used = True
+                        anns += annconv.keypoints_object(c, i, a, sh.g, sh.group, sh.box is not None)
                 elif task == CAPTIONS:
                     anns += annconv.caption(c, i, a)
                 elif task == LABELS:

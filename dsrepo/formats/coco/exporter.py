@@ -25,7 +25,7 @@ from dsrepo.formats.coco.tasks import (
 )
 from dsrepo.formats.coco.writer import TaskFile
 from dsrepo.formats.common.files import safe_relpath
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import BAD_LABEL, LossTracker, kind_word
 from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.model.dataset import Dataset
 from dsrepo.model.item import Item
@@ -289,14 +289,10 @@ class _Export:
                 tf.close()
         if dups:
             self.progress.warn(f"{self.fmt}: {dups} duplicate image/annotation ids were replaced by new ids")
-        if self.ctx.ellipses:
-            self.progress.warn(f"{self.fmt}: {self.ctx.ellipses} ellipses written as 32-point polygons")
-        if self.ctx.converted_masks:
-            self.progress.warn(f"{self.fmt}: {self.ctx.converted_masks} masks converted to polygons "
-                               "(outer contours; holes are filled)")
-        if self.bad_labels:
-            self.progress.warn(f"{self.fmt}: {self.bad_labels} annotations have a label index outside the "
-                               "categories; written with category_id 0")
+        self.tracker.change(kind_word("ellipse"), "written as 32-point polygons", self.ctx.ellipses)
+        self.tracker.change(kind_word("mask"), "converted to polygons (outer contours; holes are filled)",
+                            self.ctx.converted_masks)
+        self.tracker.drop(BAD_LABEL, self.bad_labels, "written with category_id 0")
         if self.no_size:
             self.progress.warn(f"{self.fmt}: {self.no_size} images have no known size; width/height left out")
         if self.opt.get("save_dataset_meta"):

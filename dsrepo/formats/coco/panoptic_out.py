@@ -14,6 +14,7 @@ from dsrepo.formats.coco.meta import coco_meta, fp_bytes, rle_json
 from dsrepo.formats.coco.panoptic import encode_ids
 from dsrepo.formats.coco.tasks import PANOPTIC
 from dsrepo.formats.common.files import safe_relpath
+from dsrepo.formats.common.lossy import COVERED_PIXELS, HIDDEN_SHAPES
 
 MAX_SEGMENT_ID = (1 << 24) - 1
 
@@ -77,7 +78,13 @@ def emit_panoptic(router: Any, shapes: list, tf: Any, k: int) -> bool:
             m = coco_meta(lead.meta)
             region = ids == sid
             area = int(region.sum())
-            same = _unchanged(obj, m) and area == int(pix.sum())
+            own = int(pix.sum())
+            same = _unchanged(obj, m) and area == own
+            if area < own:  # later shapes cover some pixels: one segment id per pixel
+                if not area:
+                    exp.tracker.drop(HIDDEN_SHAPES)
+                    continue
+                exp.tracker.drop(COVERED_PIXELS, result="shapes cropped")
             if lead.label is not None:
                 tf.labels_used.add(lead.label)
             rec: dict[str, Any] = {"id": sid}

@@ -21,6 +21,7 @@ from dsrepo.formats.coco.meta import coco_meta
 from dsrepo.formats.coco.tasks import (
     AREA_TASKS, CAPTIONS, INSTANCES, LABELS, PANOPTIC, PERSON_KEYPOINTS,
 )
+from dsrepo.formats.common.lossy import ITEM_ATTRIBUTES, kind_word
 from dsrepo.model.annotations import AnnType
 
 _KP = PERSON_KEYPOINTS
@@ -49,6 +50,8 @@ class ItemRouter:
         if untagged_target is False:
             untagged_target = subset.untagged_target = self._untagged_target(tasks, mode)
         tracker = exp.tracker
+        if item.attributes:  # COCO images have no attributes (the importer never sets them)
+            tracker.drop(ITEM_ATTRIBUTES)
         shapes = ob.SHAPE_SET
         for i, a in enumerate(item.annotations):
             t = a.type
@@ -72,19 +75,19 @@ class ItemRouter:
                 if _KP in tasks:
                     self.points.append((i, a))
                 else:
-                    tracker.drop("points")
+                    tracker.drop(kind_word(t))
             elif t is AnnType.caption:
-                self.captions.append(a) if CAPTIONS in tasks else tracker.drop("caption")
+                self.captions.append(a) if CAPTIONS in tasks else tracker.drop(kind_word(t))
             elif t is AnnType.label:
-                self.labels.append(a) if LABELS in tasks else tracker.drop("label")
+                self.labels.append(a) if LABELS in tasks else tracker.drop(kind_word(t))
             else:
-                tracker.drop(t.value)
+                tracker.drop(kind_word(t))
 
     def finish(self) -> None:
         """Count shapes no written task could hold."""
         for a in self.leftover:
             if id(a) not in self.consumed:
-                self.exp.tracker.drop(a.type.value)
+                self.exp.tracker.drop(kind_word(a.type))
 
     def _untagged_target(self, tasks: tuple[str, ...], mode: str) -> str | None:
         if mode == "auto":
@@ -180,8 +183,9 @@ class ItemRouter:
                 plain = [a for _j, a in self.untagged if a.group == p.group]
                 if task_mode:
                     plain += [a for _j, a in self.other_tagged if a.group == p.group]
+                # a keypoints record shares the box of a box-only instance ("sh"), as COCO does
                 boxes = [a for a in tagged if a.type is AnnType.bbox] or (
-                    [a for a in plain if a.type is AnnType.bbox] if not m else [])
+                    [a for a in plain if a.type is AnnType.bbox] if not m or m.get("sh") else [])
                 if m.get("sh"):
                     segs = [a for a in plain if a.type is not AnnType.bbox]
                 elif m:

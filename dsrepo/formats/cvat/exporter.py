@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport
 from dsrepo.formats.common.files import safe_relpath
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import BAD_LABEL, ITEM_ATTRIBUTES, UNLABELED, LossTracker, kind_word
 from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.formats.cvat import writer as wr
 from dsrepo.formats.cvat.layout import MAIN
@@ -145,17 +145,17 @@ class _Export:
     def annotation(self, ann: Any) -> tuple[str, list[tuple[str, str]]] | None:
         """``(label name, geometry)`` of an annotation CVAT can hold, else None (counted)."""
         if ann.type is AnnType.caption:
-            self.tracker.drop("captions")
+            self.tracker.drop(kind_word(ann.type))
             return None
         if ann.label is None:
-            self.tracker.drop("annotations without a label")
+            self.tracker.drop(UNLABELED)
             return None
         if ann.label >= len(self.names):
-            self.tracker.drop("annotations with a label index outside the categories")
+            self.tracker.drop(BAD_LABEL)
             return None
         geom = wr.geometry(ann)
         if geom is None:
-            self.tracker.drop("empty masks")
+            self.tracker.drop("empty " + kind_word(ann.type))
             return None
         if ann.type is AnnType.points and any(v != 2 for v in ann.visibility):
             self.tracker.drop("keypoint visibility flags (points written as visible)")
@@ -168,7 +168,7 @@ class _Export:
         f = self._file(item.subset)
         name = self._name(item, f)
         if set(item.attributes) - {"frame"}:
-            self.tracker.drop("item attributes")
+            self.tracker.drop(ITEM_ATTRIBUTES)
         if f.video is not None:
             f.video.add(self, item, f.frame(item.attributes.get("frame")))
             return

@@ -62,8 +62,8 @@ class VideoFile:
             tracks[nxt] = [(frame, ann, geom)]
             nxt += 1
         if loose:
-            exp.progress.warn(f"cvat: {len(loose)} shapes without a consistent track_id written as one-frame "
-                              f"tracks ({split} of them split from a track)")
+            exp.tracker.change("shapes without a consistent track_id", "written as one-frame tracks "
+                               f"({split} of them split from a track)", len(loose))
         self.heads = heads
         return tracks, tags, split
 

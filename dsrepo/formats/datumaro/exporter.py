@@ -13,7 +13,7 @@ import orjson
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport
 from dsrepo.formats.common.files import safe_relpath
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import BAD_LABEL, LossTracker
 from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.formats.datumaro.anns import ann_to_json
 from dsrepo.formats.datumaro.cats import categories_json, join_private
@@ -22,7 +22,6 @@ from dsrepo.model.dataset import Dataset
 from dsrepo.model.item import Item
 from dsrepo.progress import Progress
 
-_DROPPED_LABEL = "label indices outside the label categories (label removed)"
 
 
 def _check_subset(name: str) -> None:
@@ -78,7 +77,7 @@ class _Export:
         out = []
         for ann in item.annotations:
             if ann.label is not None and ann.label >= self.n_labels:
-                self.tracker.drop(_DROPPED_LABEL)
+                self.tracker.drop(BAD_LABEL, result="written without a label")
                 ann = ann.with_(label=None)
             out.append(ann_to_json(ann))
         opaque = native.get("opaque") or ()

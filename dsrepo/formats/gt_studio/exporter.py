@@ -15,7 +15,10 @@ import orjson
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport
 from dsrepo.formats.common.files import atomic_write_bytes, safe_relpath
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import (
+    ANNOTATION_ATTRIBUTES, COVERED_PIXELS, HIDDEN_SHAPES, ITEM_ATTRIBUTES, SUBSET_NAMES, UNKNOWN_SIZE, LossTracker,
+    kind_word,
+)
 from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.formats.gt_studio.geometry import far_corner, to_normal
 from dsrepo.formats.gt_studio.importer import instance_label
@@ -26,8 +29,6 @@ from dsrepo.model.dataset import Dataset
 from dsrepo.model.item import DEFAULT_SUBSET, Item
 from dsrepo.progress import Progress
 
-_DROPPED = {AnnType.label: "image labels", AnnType.caption: "captions", AnnType.ellipse: "ellipses",
-            AnnType.points: "keypoints", AnnType.polyline: "polylines"}
 _POLY_META = ("keys", "edges", "no_edges")
 
 
@@ -49,7 +50,6 @@ class _Export:
         self.files: list[str] = []
         self.missing: list[str] = []
         self.seen: dict[str, str] = {}
-        self.other_subsets: dict[str, int] = {}
 
     def _write(self, rel: str, data: bytes) -> None:
         atomic_write_bytes(self.out / rel, data)
@@ -115,10 +115,21 @@ class _Export:
                 continue
             px = a.image.astype(bool)
             colors[px] = chosen[k]
-            painted.append((px, chosen[k]))
+            painted.append((k, px, chosen[k]))
+        hidden = set()
+        for k, px, c in painted:  # one colour per pixel: later masks (by z_order) cover earlier ones
+            left = int(np.count_nonzero(colors[px] == c))
+            if left < int(np.count_nonzero(px)):
+                if left:
+                    self.tracker.drop(COVERED_PIXELS, result="shapes cropped")
+                else:
+                    self.tracker.drop(HIDDEN_SHAPES)
+                    hidden.add(k)
         for k, a in enumerate(masks):
-            if a.size != tuple(shape):
+            if a.size != tuple(shape) or k in hidden:
                 continue
+            if a.attributes:  # raster instances have no attributes
+                self.tracker.drop(ANNOTATION_ATTRIBUTES)
             color, name, m = names.get(k) or hex_of(chosen[k]), self._name(a.label), _ns(a.meta)
             if name:
                 key = next((x for x in legend if parse_hex(x) == chosen[k]), color)
@@ -130,9 +141,6 @@ class _Export:
             if name and instance_label(inst, {}) != name:
                 inst["value"] = f"{name} #{per_label[name]}"
             instances.append(inst)
-        for px, c in painted:
-            if not np.all(colors[px] == c):
-                self.tracker.drop("mask pixels covered by another mask (masks overlap)")
         rel = safe_relpath(f"masks/{item.id}.png", None, f"item {item.id}")
         self._write(rel, encode_rgb(colors))
         d = {"url": rel, "legend": legend, "instances": instances}
@@ -159,7 +167,9 @@ class _Export:
                               "gt_studio has no subsets")
         self.seen[item.id] = item.subset
         if item.subset != DEFAULT_SUBSET:
-            self.other_subsets[item.subset] = self.other_subsets.get(item.subset, 0) + 1
+            self.tracker.drop(SUBSET_NAMES)
+        if item.attributes:  # the importer keeps none: GT Studio files have no item attributes
+            self.tracker.drop(ITEM_ATTRIBUTES)
         m = _ns(item.meta)
         size = item.media.header_size() if item.media is not None else None
         shapes: dict[str, list] = {k: [] for k in KIND_ORDER}
@@ -169,13 +179,13 @@ class _Export:
                 masks.append(a)
             elif a.type in (AnnType.bbox, AnnType.polygon):
                 if size is None:
-                    self.tracker.drop("shapes on images of unknown size")
+                    self.tracker.drop(UNKNOWN_SIZE)
                 elif a.type is AnnType.bbox:
                     shapes["rectangles"].append(self._rect(a, size))
                 else:
                     shapes["polygons"].append(self._poly(a, size))
             else:
-                self.tracker.drop(_DROPPED[a.type])
+                self.tracker.drop(kind_word(a.type))
         for kind, raws in (m.get("unplaced") or {}).items():
             shapes.setdefault(kind, []).extend(raws)
         for kind, raws in (m.get("other") or {}).items():
@@ -193,10 +203,6 @@ class _Export:
         self._write(rel, orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
 
     def finish(self) -> None:
-        if self.other_subsets:
-            n = sum(self.other_subsets.values())
-            self.progress.warn(f"gt_studio has no subsets: {n} items of subsets "
-                               f"{', '.join(sorted(self.other_subsets))} written without their subset")
         self.tracker.finish()
         if self.missing:
             shown = ", ".join(self.missing[:3]) + (", ..." if len(self.missing) > 3 else "")

@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 from dsrepo.errors import DatasetError, ExportError
 from dsrepo.formats.base import ExportReport
 from dsrepo.formats.common.files import safe_relpath
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import ITEM_ATTRIBUTES, SUBSET_NAMES, LossTracker, kind_word
 from dsrepo.formats.image_dir.media import can_write, target_ext, warn_missing, write_image
 from dsrepo.model.annotations import AnnType
 from dsrepo.model.item import DEFAULT_SUBSET, Item
@@ -35,9 +35,9 @@ def count_losses(item: Item, tracker: LossTracker, keep: Iterable[AnnType] = ())
     kept = set(keep)
     for ann in item.annotations:
         if ann.type not in kept:
-            tracker.drop(ann.type.value)
+            tracker.drop(kind_word(ann.type))
     if item.attributes:
-        tracker.drop("item attributes")
+        tracker.drop(ITEM_ATTRIBUTES)
 
 
 def save_image_dir(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
@@ -66,7 +66,7 @@ def save_image_dir(dataset: Dataset, out: Path, options: Mapping[str, Any], prog
             files.append(rel)
             bar.advance()
     if other_subsets:
-        tracker.drop("subset names", other_subsets)
+        tracker.drop(SUBSET_NAMES, other_subsets)
     tracker.finish()
     warn_missing(progress, "image_dir", missing)
     return ExportReport(files=tuple(sorted(files)), missing_media=tuple(missing))

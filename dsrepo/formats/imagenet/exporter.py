@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import ANNOTATION_ATTRIBUTES, UNLABELED, LossTracker, kind_word
 from dsrepo.formats.image_dir.exporter import count_losses
 from dsrepo.formats.image_dir.media import can_write, target_ext, warn_missing, write_image
 from dsrepo.formats.imagenet.importer import NO_LABEL
@@ -53,16 +53,16 @@ def label_folders(item: Item, names: list[str], tracker: LossTracker) -> tuple[s
         if ann.type is not AnnType.label:
             continue
         if ann.label is None:
-            tracker.drop("label without class")
+            tracker.drop(UNLABELED)
             continue
         if ann.label >= len(names):
             raise ExportError(f"item {item.id!r}: label index {ann.label} is out of range "
                               f"({len(names)} labels)")
         if ann.label in seen:
-            tracker.drop("duplicate label")
+            tracker.drop("duplicate " + kind_word(AnnType.label))
         seen.add(ann.label)
         if ann.attributes:
-            tracker.drop("label attributes")
+            tracker.drop(ANNOTATION_ATTRIBUTES)
     return tuple(names[i] for i in sorted(seen)) or (NO_LABEL,)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport
 from dsrepo.formats.common.files import atomic_write_text
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import ANNOTATION_ATTRIBUTES, UNLABELED, LossTracker
 from dsrepo.formats.image_dir.exporter import count_losses, safe_out
 from dsrepo.formats.image_dir.media import can_write, target_ext, warn_missing, write_image
 from dsrepo.formats.imagenet.txt_importer import DEFAULT_IMAGE_DIR, DEFAULT_LABELS_FILE
@@ -41,12 +41,12 @@ def item_line(item: Item, n_labels: int, tracker: LossTracker) -> str:
         if ann.type is not AnnType.label:
             continue
         if ann.label is None:
-            tracker.drop("label without class")
+            tracker.drop(UNLABELED)
             continue
         if ann.label >= n_labels:
             raise ExportError(f"item {item.id!r}: label index {ann.label} is out of range ({n_labels} labels)")
         if ann.attributes:
-            tracker.drop("label attributes")
+            tracker.drop(ANNOTATION_ATTRIBUTES)
         parts.append(str(ann.label))
     return " ".join(parts)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 from dsrepo.errors import ExportError
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import LossTracker, kind_word
 from dsrepo.formats.labelme import geometry, masks
 from dsrepo.formats.labelme.parse import NS
 from dsrepo.model.annotations import AnnType, Annotation, Visibility
 
-_DROPPED_KIND = {AnnType.label: "image-level labels", AnnType.caption: "captions",
-                 AnnType.ellipse: "non-circular ellipses"}
+_DROPPED_KIND = {AnnType.label: kind_word(AnnType.label), AnnType.caption: kind_word(AnnType.caption),
+                 AnnType.ellipse: "non-circular " + kind_word(AnnType.ellipse)}
 
 
 def plain(value: Any) -> Any:
@@ -88,7 +88,7 @@ def _geometry(ann: Annotation, m: Mapping[str, Any],
         return "mask", _numbers(pts, m), masks.encode_crop_b64(arr, box)
     canon = geometry.canonical(ann)
     if canon is None:
-        loss.drop(_DROPPED_KIND.get(ann.type, ann.type.value))
+        loss.drop(_DROPPED_KIND.get(ann.type) or kind_word(ann.type))
         return None
     st, pts = canon
     if ann.type is AnnType.points:

@@ -17,7 +17,7 @@ import orjson
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport
 from dsrepo.formats.common.files import atomic_write_bytes, safe_relpath
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import BAD_LABEL, COVERED_PIXELS, HIDDEN_SHAPES, LossTracker, kind_word
 from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.formats.segments_ai.bitmap import MAX_ID, encode_ids
 from dsrepo.formats.segments_ai.cats import category_ids, render_categories
@@ -29,7 +29,7 @@ from dsrepo.model.dataset import Dataset
 from dsrepo.model.item import DEFAULT_SUBSET, Item
 from dsrepo.progress import Progress
 
-_DROPPED = {AnnType.label: "image labels", AnnType.caption: "captions", AnnType.ellipse: "ellipses"}
+_DROPPED = (AnnType.label, AnnType.caption, AnnType.ellipse)
 
 
 def _ns(m: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -66,8 +66,6 @@ class _Export:
         self.has_masks: dict[str, bool] = {}
         self.files: list[str] = []
         self.missing: list[str] = []
-        self.split_points = 0
-        self.bad_labels = 0
 
     def _write(self, rel: str, data: bytes) -> None:
         atomic_write_bytes(self.out / rel, data)
@@ -100,7 +98,7 @@ class _Export:
         if label is None:
             return None
         if label >= len(self.cat_ids):
-            self.bad_labels += 1
+            self.tracker.drop(BAD_LABEL, result="written without category_id")
             return None
         return self.cat_ids[label]
 
@@ -108,9 +106,9 @@ class _Export:
         kept = []
         for a in item.annotations:
             if a.type in _DROPPED:
-                self.tracker.drop(_DROPPED[a.type])
+                self.tracker.drop(kind_word(a.type))
             elif a.type is AnnType.points and not any(a.visibility):
-                self.tracker.drop("keypoints without a visible point")
+                self.tracker.drop(kind_word(a.type) + " without a visible point")
             else:
                 kept.append(a)
         ids = _assign_ids(kept)
@@ -134,7 +132,7 @@ class _Export:
                 pts = [(a.points[2 * i], a.points[2 * i + 1]) for i, v in enumerate(a.visibility) if v]
                 d["type"], d["points"] = "point", [list(pts[0])]
                 if len(pts) > 1:
-                    self.split_points += 1
+                    self.tracker.change("points with several points", "written as one annotation per point")
             if a.attributes:
                 d["attributes"] = dict(a.attributes)
             for k, v in _ns(a.meta).items():
@@ -149,9 +147,10 @@ class _Export:
                     out.append(extra)
         return out, masks
 
-    def _bitmap(self, item: Item, masks: list[tuple[Any, int]]) -> str | None:
+    def _bitmap(self, item: Item, masks: list[tuple[Any, int]]) -> tuple[str | None, set[int]]:
+        """The item's bitmap (relative path) and the ids of masks fully covered by others."""
         if not masks:
-            return None
+            return None, set()
         size = masks[0][0].size
         ids = np.zeros(size, dtype=np.uint32)
         painted = []
@@ -162,17 +161,25 @@ class _Export:
             px = a.image.astype(bool)
             ids[px] = aid
             painted.append((px, aid))
-        for px, aid in painted:
-            if not np.all(ids[px] == aid):
-                self.tracker.drop("mask pixels covered by another mask (masks overlap)")
+        hidden = set()
+        for px, aid in painted:  # one id per pixel: later masks (by z_order) cover earlier ones
+            left = int(np.count_nonzero(ids[px] == aid))
+            if left < int(np.count_nonzero(px)):
+                if left:
+                    self.tracker.drop(COVERED_PIXELS, result="shapes cropped")
+                else:
+                    self.tracker.drop(HIDDEN_SHAPES)
+                    hidden.add(aid)
         rel = safe_relpath(f"bitmaps/{item.subset}/{item.id}.png", None, f"item {item.id}")
         self._write(rel, encode_ids(ids))
-        return rel
+        return rel, hidden
 
     def add(self, item: Item) -> None:
         m = _ns(item.meta)
         anns, masks = self._annotations(item)
-        bitmap = self._bitmap(item, masks)
+        bitmap, hidden = self._bitmap(item, masks)
+        if hidden:
+            anns = [d for d in anns if d["id"] not in hidden]
         self.has_masks[item.subset] = self.has_masks.get(item.subset, False) or bool(masks)
         media = item.media
         name = media.name if media is not None and media.name else ""
@@ -241,12 +248,6 @@ class _Export:
                 fn = f"release_{subset}.json"
             names.add(fn)
             self._write(fn, orjson.dumps(self._doc(subset, cats), option=orjson.OPT_INDENT_2) + b"\n")
-        if self.split_points:
-            self.progress.warn(f"segments_ai: {self.split_points} keypoint sets with several points written as "
-                               "one point annotation per point")
-        if self.bad_labels:
-            self.progress.warn(f"segments_ai: {self.bad_labels} annotations have a label index outside the "
-                               "categories; written without category_id")
         self.tracker.finish()
         if self.missing:
             shown = ", ".join(self.missing[:3]) + (", ..." if len(self.missing) > 3 else "")

@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import ANNOTATION_ATTRIBUTES, ITEM_ATTRIBUTES, LossTracker, kind_word
 from dsrepo.formats.voc.items import split_boxes
 from dsrepo.formats.voc.labelmap import VOID_INDEX
 from dsrepo.formats.voc.segm import Paint
 from dsrepo.formats.voc.xmlparse import FLAGS, parse_bool
 from dsrepo.formats.voc.xmlwrite import BoxText, ObjectOut, fmt_number, fmt_value
 from dsrepo.model import masks as rle_ops
-from dsrepo.model.annotations import Bbox, Label, Mask, Polygon
+from dsrepo.model.annotations import AnnType, Bbox, Label, Mask, Polygon
 from dsrepo.model.categories import Categories
 from dsrepo.model.item import Item
 
@@ -89,14 +89,14 @@ class Converter:
         for k in sorted(attrs):
             v = attrs[k]
             if not self.t.allow_attributes:
-                self.loss.drop("attribute (--no-allow-attributes)")
+                self.loss.drop(ANNOTATION_ATTRIBUTES + " (--no-allow-attributes)")
             elif not _scalar(v) or not k.strip():
-                self.loss.drop("attribute that is not a named scalar")
+                self.loss.drop(ANNOTATION_ATTRIBUTES + " that are not named scalars")
             else:
                 custom.append((k, fmt_value(v)))
         out_parts = []
         for p in parts:
-            pl = self._label(p.label, "layout part")
+            pl = self._label(p.label, "layout parts")
             if pl is not None:
                 out_parts.append((cats.labels[pl].name, _box_text(p)))
         extra = tuple(str(x) for x in b.meta.get("voc_extra", ()) if isinstance(x, str))
@@ -106,12 +106,14 @@ class Converter:
     def item(self, item: Item, src_cats: Categories) -> ItemOut:
         """Convert ``item``; everything that cannot be written is counted in the loss tracker."""
         t = self.t
+        if item.attributes:  # VOC images have none (the importer keeps its own data in meta)
+            self.loss.drop(ITEM_ATTRIBUTES)
         objects: list[ObjectOut] = []
         main, parts = split_boxes(item.annotations, src_cats)
         position: dict[int, int] = {}  # group (or id(shape) when derived) -> object number
         if t.xml:
             for b in main:
-                lab = self._label(b.label, "bbox")
+                lab = self._label(b.label, kind_word(b.type))
                 if lab is None:
                     continue
                 ps = parts.get(b.group, []) if b.group else []
@@ -121,7 +123,8 @@ class Converter:
             if t.derive_boxes:
                 self._derived(item, objects, position)
         elif main:
-            self.loss.drop("bbox (no detection/action/layout task exported)", len(main) + sum(map(len, parts.values())))
+            self.loss.drop(kind_word(AnnType.bbox) + " (no detection/action/layout task exported)",
+                           len(main) + sum(map(len, parts.values())))
         labels: dict[int, int] = {}
         shapes: list[Paint] = []
         size = item.media.size if item.media is not None else None
@@ -129,15 +132,15 @@ class Converter:
         for a in item.annotations:
             if isinstance(a, Label):
                 if not t.labels:
-                    self.loss.drop("label (classification task not exported)")
+                    self.loss.drop(kind_word(a.type) + " (classification task not exported)")
                     continue
-                lab = self._label(a.label, "label")
+                lab = self._label(a.label, kind_word(a.type))
                 if lab is not None:
                     v = 0 if a.attributes.get("difficult") is True else 1
                     labels[lab] = max(labels.get(lab, v), v) if lab in labels else v
             elif isinstance(a, (Mask, Polygon)):
                 if not t.masks:
-                    self.loss.drop(f"{a.type.value} (segmentation task not exported)")
+                    self.loss.drop(kind_word(a.type) + " (segmentation task not exported)")
                     continue
                 want = position.get(a.group) or position.get(id(a)) if t.derive_boxes else None
                 shape = self._shape(a, size, mask_size, want)
@@ -145,7 +148,7 @@ class Converter:
                     mask_size = mask_size or (tuple(shape.rle["size"]) if isinstance(shape.rle, dict) else None)
                     shapes.append(shape)
             elif not isinstance(a, Bbox):
-                self.loss.drop(a.type.value)
+                self.loss.drop(kind_word(a.type))
         return ItemOut(tuple(objects), tuple(shapes), mask_size, tuple(sorted(labels.items())))
 
     def _derived(self, item: Item, objects: list[ObjectOut], position: dict[int, int]) -> None:
@@ -164,11 +167,11 @@ class Converter:
     def _shape(self, a: Mask | Polygon, size: tuple[int, int] | None,
                mask_size: tuple[int, int] | None, position: int | None = None) -> Paint | None:
         if a.label is not None:
-            lab = self._label(a.label, a.type.value)
+            lab = self._label(a.label, kind_word(a.type))
             if lab is None:
                 return None
             if lab >= VOID_INDEX:
-                self.loss.drop(f"{a.type.value} with a label index >= 255")
+                self.loss.drop(kind_word(a.type) + " with a label index >= 255")
                 return None
         else:
             lab = None
@@ -176,12 +179,12 @@ class Converter:
         if isinstance(a, Polygon):
             hw = mask_size or size
             if hw is None:
-                self.loss.drop("polygon on an image of unknown size")
+                self.loss.drop(kind_word(a.type) + " on images of unknown size")
                 return None
             rle = rle_ops.from_polygons([a.points], hw[0], hw[1])
             return Paint({"size": list(rle["size"]), "counts": rle["counts"]}, lab, a.z_order, want)
         rle = {"size": list(a.rle["size"]), "counts": a.rle["counts"]}
         if mask_size is not None and tuple(rle["size"]) != tuple(mask_size):
-            self.loss.drop("mask of a different size than the item's other masks")
+            self.loss.drop(kind_word(a.type) + " of a different size than the item's other masks")
             return None
         return Paint(rle, lab, a.z_order, want)

@@ -26,7 +26,7 @@ from dsrepo.formats.voc.labelmap import (
 from dsrepo.formats.voc.layout import quote_id
 from dsrepo.formats.voc.segm import paint, png_bytes
 from dsrepo.formats.voc.tasks import (
-    ACTION, ANNOTATIONS, CLASS_MASKS, CLASSIFICATION, DETECTION, IMAGE_SETS, IMAGES, LAYOUT, MAIN,
+    ACTION, ALIASES, ANNOTATIONS, CLASS_MASKS, CLASSIFICATION, DETECTION, IMAGE_SETS, IMAGES, LAYOUT, MAIN,
     OBJECT_MASKS, SEGMENTATION, TASKS, normalize_tasks, set_dirs,
 )
 from dsrepo.formats.voc.xmlwrite import DEFAULT_ELEMS, annotation_xml
@@ -95,6 +95,14 @@ class _Out:
         self.files.append(rel)
 
 
+def format_name(task: str | None) -> str:
+    """The registry name of the VOC format exporting ``task`` (None: the combined ``voc``)."""
+    if task is None:
+        return "voc"
+    short = {full: alias for alias, full in ALIASES.items()}
+    return f"voc_{short.get(task, task)}"
+
+
 def save_voc(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress,
              task: str | None) -> ExportReport:
     """Export ``dataset`` to VOC in ``out_dir`` (combined format when ``task`` is None)."""
@@ -105,7 +113,7 @@ def save_voc(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progre
                     xml=any(t in tasks for t in (DETECTION, ACTION, LAYOUT)), derive_boxes=not _from_voc(dataset),
                     masks=SEGMENTATION in tasks, labels=CLASSIFICATION in tasks,
                     allow_attributes=bool(options.get("allow_attributes", True)))
-    loss = LossTracker("voc" if task is None else f"voc_{task}", progress, bool(options.get("strict")))
+    loss = LossTracker(format_name(task), progress, bool(options.get("strict")))
     out_dir.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".voc-export-", dir=out_dir))
     try:

@@ -12,7 +12,9 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
-from dsrepo.formats.common.lossy import LossTracker
+from dsrepo.formats.common.lossy import (
+    ANNOTATION_ATTRIBUTES, BAD_LABEL, ITEM_ATTRIBUTES, UNLABELED, UNKNOWN_SIZE, LossTracker, kind_word,
+)
 from dsrepo.formats.common.media import save_image
 from dsrepo.formats.yolo.labels import (
     box_to_norm, format_values, kept_text, points_to_norm,
@@ -29,13 +31,6 @@ class LineMode:
     polygons: bool = False
     kpt_shape: tuple[int, int] | None = None
     masks_to_polygons: bool = False
-
-
-_KIND_NAMES = {
-    AnnType.label: "labels", AnnType.caption: "captions", AnnType.polyline: "polylines",
-    AnnType.ellipse: "ellipses", AnnType.mask: "masks", AnnType.points: "points",
-    AnnType.polygon: "polygons", AnnType.bbox: "boxes",
-}
 
 
 def image_filename(item: Item, image_ext: str | None) -> str:
@@ -82,31 +77,31 @@ class LineWriter:
 
     def _label_ok(self, ann: Annotation) -> bool:
         if ann.label is None:
-            self.tracker.drop("annotations without a label")
+            self.tracker.drop(UNLABELED)
             return False
         if ann.label >= self.classes:
-            self.tracker.drop("annotations with an unknown label index")
+            self.tracker.drop(BAD_LABEL)
             return False
         if ann.attributes:
-            self.tracker.drop("annotation attributes (annotation kept)")
+            self.tracker.drop(ANNOTATION_ATTRIBUTES)
         return True
 
     def _drop(self, ann: Annotation, why: str = "") -> None:
-        self.tracker.drop(_KIND_NAMES[ann.type] + why)
+        self.tracker.drop(kind_word(ann.type) + why)
 
     def lines(self, item: Item) -> list[str]:
-        """Label lines of ``item`` in annotation order."""
+        """Label lines of ``item`` in annotation order (item attributes are counted: YOLO
+        has none, and its importer keeps its own item data in ``meta``)."""
+        if item.attributes:
+            self.tracker.drop(ITEM_ATTRIBUTES)
         anns = item.annotations
         if not anns:
             return []
         size = item.media.header_size() if item.media is not None else None
-        if size is None:
-            self.tracker.drop("annotations on images of unknown size", len(anns))
+        if size is None or size[0] <= 0 or size[1] <= 0:
+            self.tracker.drop(UNKNOWN_SIZE, len(anns))
             return []
         h, w = size
-        if h <= 0 or w <= 0:
-            self.tracker.drop("annotations on images of unknown size", len(anns))
-            return []
         if self.mode.kpt_shape is not None:
             return self._pose_lines(anns, w, h)
         out: list[str] = []
@@ -162,7 +157,7 @@ class LineWriter:
             if pts is not None:
                 used.add(id(pts))
                 if pts.attributes:
-                    self.tracker.drop("annotation attributes (annotation kept)")
+                    self.tracker.drop(ANNOTATION_ATTRIBUTES)
                 n = len(pts.visibility)
                 if n > k:
                     self.tracker.drop("keypoints beyond kpt_shape", n - k)

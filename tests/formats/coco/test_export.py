@@ -198,18 +198,24 @@ def test_attributes_reindex_and_dataset_meta(tmp_path, rich):
 def test_unrepresentable_annotations(tmp_path):
     ds = Dataset.from_items([Item("a", media=Image(size=(10, 10)), annotations=(
         Polyline(points=[0, 0, 1, 1], label=0), Ellipse(x1=1, y1=1, x2=5, y2=3, label=0),
-        Caption(caption="c")))], Categories.from_names(["x"]))
+        Caption(caption="c"), Bbox(x=1, y=1, w=2, h=2, label=3)), attributes={"time": "day"})],
+        Categories.from_names(["x"]))
     p = NullProgress()
     export_dataset(ds, tmp_path / "a", "coco_instances", progress=p)
     assert p.warnings == ["coco_instances: 1 ellipses written as 32-point polygons",
-                          "coco_instances cannot hold caption: 1 dropped",
-                          "coco_instances cannot hold polyline: 1 dropped"]
+                          "coco_instances cannot hold annotations with a label index outside the categories: "
+                          "1 written with category_id 0",
+                          "coco_instances cannot hold captions: 1 dropped",
+                          "coco_instances cannot hold item attributes: 1 dropped",
+                          "coco_instances cannot hold polylines: 1 dropped"]
     seg = _load(tmp_path / "a" / "annotations" / "instances_default.json")["annotations"][0]["segmentation"]
     assert len(seg) == 1 and len(seg[0]) == 64
     with pytest.raises(ExportError) as e:
         export_dataset(ds, tmp_path / "b", "coco_instances", ["--strict"])
-    assert str(e.value) == ("coco_instances cannot hold caption: 1 dropped; "
-                            "coco_instances cannot hold polyline: 1 dropped (--strict)")
+    assert str(e.value) == ("coco_instances cannot hold annotations with a label index outside the categories: "
+                            "1 written with category_id 0; coco_instances cannot hold captions: 1 dropped; "
+                            "coco_instances cannot hold item attributes: 1 dropped; "
+                            "coco_instances cannot hold polylines: 1 dropped (--strict)")
     assert list((tmp_path / "b").iterdir()) == []
 
 

@@ -133,10 +133,11 @@ def test_labels_outside_the_categories(tmp_path):
     progress = NullProgress()
     export_dataset(ds, tmp_path / "o", "datumaro", None, progress)
     assert progress.warnings == [
-        "datumaro cannot hold label indices outside the label categories (label removed): 1 dropped"]
+        "datumaro cannot hold annotations with a label index outside the categories: 1 written without a label"]
     a = _load(tmp_path / "o" / "annotations" / "default.json")["items"][0]["annotations"]
     assert [x["label_id"] for x in a] == [None, 1]
-    with pytest.raises(ExportError, match=r"label categories \(label removed\): 1 dropped \(--strict\)$"):
+    with pytest.raises(ExportError, match=r"^datumaro cannot hold annotations with a label index outside the "
+                                          r"categories: 1 written without a label \(--strict\)$"):
         export_dataset(ds, tmp_path / "strict", "datumaro", ["--strict"])
     assert list((tmp_path / "strict").iterdir()) == []  # nothing half-written
 

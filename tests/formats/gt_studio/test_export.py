@@ -30,10 +30,12 @@ def _dataset(tmp_path):
     img = write_image(tmp_path / "src" / "p.jpg", 4, 8)
     cats = Categories.from_names(["cat", "dog"])
     items = [
-        Item("nested/p", "train", Image(path=str(img), name="p.jpg"), annotations=(
+        Item("nested/p", "train", Image(path=str(img), name="p.jpg"), attributes={"time": "day"}, annotations=(
             Bbox(x=2, y=1, w=4, h=2, label=0, attributes={"big": False}),
             Polygon(points=(0, 0, 8, 0, 8, 4), label=1),
-            _mask(slice(0, 2), slice(0, 4), label=0), _mask(slice(1, 4), slice(2, 8), label=1, z_order=2),
+            _mask(slice(0, 2), slice(0, 4), label=0, attributes={"occluded": True}),
+            _mask(slice(1, 4), slice(2, 8), label=1, z_order=2),
+            _mask(slice(2, 4), slice(4, 8), label=0, z_order=1),  # under the dog: fully covered
             Points(points=(1, 1)), Polyline(points=(0, 0, 1, 1)), Caption(caption="c"),
         )),
         Item("nosize", "val", Image(name="nosize.jpg"), annotations=(Bbox(x=0, y=0, w=1, h=1, label=0),)),
@@ -47,12 +49,15 @@ def test_fresh_export(tmp_path):
     assert report.files == ("images/nested/p.jpg", "masks/nested/p.png", "nested/p.json", "nosize.json")
     assert report.missing_media == ("nosize",)
     assert progress.warnings == [
-        "gt_studio has no subsets: 2 items of subsets train, val written without their subset",
+        "gt_studio cannot hold annotation attributes: 1 dropped",  # of the cat's mask
+        "gt_studio cannot hold annotations on images of unknown size: 1 dropped",
         "gt_studio cannot hold captions: 1 dropped",
-        "gt_studio cannot hold keypoints: 1 dropped",
-        "gt_studio cannot hold mask pixels covered by another mask (masks overlap): 1 dropped",
+        "gt_studio cannot hold covered pixels: 1 shapes cropped",  # the cat's mask, under the dog's
+        "gt_studio cannot hold fully covered shapes: 1 dropped",
+        "gt_studio cannot hold item attributes: 1 dropped",
+        "gt_studio cannot hold points: 1 dropped",
         "gt_studio cannot hold polylines: 1 dropped",
-        "gt_studio cannot hold shapes on images of unknown size: 1 dropped",
+        "gt_studio cannot hold subset names: 2 dropped",
         "gt_studio: 1 images not saved (no image file): nosize",
     ]
     doc = json.loads((tmp_path / "out" / "nested" / "p.json").read_text())
@@ -87,7 +92,9 @@ def test_same_id_in_two_subsets(tmp_path):
 
 
 def test_strict(tmp_path):
-    with pytest.raises(ExportError, match=r"^gt_studio cannot hold captions: 1 dropped; .*\(--strict\)$"):
+    with pytest.raises(ExportError, match=r"^gt_studio cannot hold annotation attributes: 1 dropped; "
+                                          r"gt_studio cannot hold annotations on images of unknown size: 1 dropped; "
+                                          r".*; gt_studio cannot hold subset names: 2 dropped \(--strict\)$"):
         export_dataset(_dataset(tmp_path), tmp_path / "out", "gt_studio", ["--strict"])
 
 

@@ -127,16 +127,16 @@ def test_annotations_attributes_and_subsets_are_reported_as_lost(tmp_path):
     report = export_dataset(_annotated(), tmp_path / "out", "image_dir", None, progress)
     assert report.files == ("x.png", "y.png")
     assert progress.warnings == [
-        "image_dir cannot hold bbox: 2 dropped",
+        "image_dir cannot hold boxes: 2 dropped",
+        "image_dir cannot hold image labels: 1 dropped",
         "image_dir cannot hold item attributes: 1 dropped",
-        "image_dir cannot hold label: 1 dropped",
-        "image_dir cannot hold polygon: 1 dropped",
+        "image_dir cannot hold polygons: 1 dropped",
         "image_dir cannot hold subset names: 2 dropped",
     ]
 
 
 def test_strict_turns_losses_into_an_error(tmp_path):
-    with pytest.raises(ExportError, match=r"^image_dir cannot hold bbox: 2 dropped; .*subset names: 2 dropped "
+    with pytest.raises(ExportError, match=r"^image_dir cannot hold boxes: 2 dropped; .*subset names: 2 dropped "
                                           r"\(--strict\)$"):
         export_dataset(_annotated(), tmp_path / "out", "image_dir", ["--strict"])
 

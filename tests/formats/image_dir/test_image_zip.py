@@ -141,13 +141,13 @@ def test_export_encodes_in_memory_images_and_reports_losses(tmp_path):
     progress = NullProgress()
     report = export_dataset(ds, tmp_path / "out", "image_zip", None, progress)
     assert report.files == ("default.zip",) and report.missing_media == ("nothing",)
-    assert progress.warnings == ["image_zip cannot hold bbox: 1 dropped", "image_zip cannot hold label: 1 dropped",
+    assert progress.warnings == ["image_zip cannot hold boxes: 1 dropped", "image_zip cannot hold image labels: 1 dropped",
                                  "image_zip: 1 images not saved (no image file): nothing"]
     [back] = import_dataset(tmp_path / "out" / "default.zip", "image_zip")
     assert back.id == "mem" and back.subset == "default" and back.media.size == (2, 3)
     assert np.array_equal(back.media.load(), arr)
-    with pytest.raises(ExportError, match=r"^image_zip cannot hold bbox: 1 dropped; image_zip cannot hold label: "
-                                          r"1 dropped \(--strict\)$"):
+    with pytest.raises(ExportError, match=r"^image_zip cannot hold boxes: 1 dropped; image_zip cannot hold image "
+                                          r"labels: 1 dropped \(--strict\)$"):
         export_dataset(ds, tmp_path / "strict", "image_zip", ["--strict"])
 
 

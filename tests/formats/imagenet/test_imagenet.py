@@ -144,10 +144,10 @@ def test_export_of_a_converted_dataset_reports_losses_and_missing_images(tmp_pat
     assert report.files == ("car/a.png", "no_label/b.png", "person/a.png")
     assert report.missing_media == ("c",)
     assert progress.warnings == [
-        "imagenet cannot hold bbox: 2 dropped",
-        "imagenet cannot hold duplicate label: 1 dropped",
-        "imagenet cannot hold label attributes: 1 dropped",
-        "imagenet cannot hold mask: 1 dropped",
+        "imagenet cannot hold annotation attributes: 1 dropped",
+        "imagenet cannot hold boxes: 2 dropped",
+        "imagenet cannot hold duplicate image labels: 1 dropped",
+        "imagenet cannot hold masks: 1 dropped",
         "imagenet: 1 images not saved (no image file): c",
     ]
     back = import_dataset(tmp_path / "out", "imagenet")
@@ -157,7 +157,8 @@ def test_export_of_a_converted_dataset_reports_losses_and_missing_images(tmp_pat
 
 
 def test_strict_export_fails(tmp_path):
-    with pytest.raises(ExportError, match=r"^imagenet cannot hold bbox: 2 dropped; .* \(--strict\)$"):
+    with pytest.raises(ExportError, match=r"^imagenet cannot hold annotation attributes: 1 dropped; imagenet cannot hold boxes: 2 dropped; .* "
+                                          r"\(--strict\)$"):
         export_dataset(_converted(), tmp_path / "out", "imagenet", ["--strict"])
 
 

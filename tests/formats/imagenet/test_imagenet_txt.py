@@ -134,13 +134,13 @@ def test_losses_and_quoting_on_export(tmp_path):
     progress = NullProgress()
     export_dataset(ds, tmp_path / "out", "imagenet_txt", None, progress)
     assert (tmp_path / "out" / "default.txt").read_text() == '"with space" 1\nsay"hi 0\n'
-    assert progress.warnings == ["imagenet_txt cannot hold bbox: 1 dropped",
-                                 "imagenet_txt cannot hold item attributes: 1 dropped",
-                                 "imagenet_txt cannot hold label attributes: 1 dropped",
-                                 "imagenet_txt cannot hold label without class: 1 dropped"]
+    assert progress.warnings == ["imagenet_txt cannot hold annotation attributes: 1 dropped",
+                                 "imagenet_txt cannot hold annotations without a label: 1 dropped",
+                                 "imagenet_txt cannot hold boxes: 1 dropped",
+                                 "imagenet_txt cannot hold item attributes: 1 dropped"]
     back = import_dataset(tmp_path / "out", "imagenet_txt")
     assert [(it.id, [a.label for a in it.annotations]) for it in back] == [("with space", [1]), ('say"hi', [0])]
-    with pytest.raises(ExportError, match=r"^imagenet_txt cannot hold bbox: 1 dropped; .* \(--strict\)$"):
+    with pytest.raises(ExportError, match=r"^imagenet_txt cannot hold annotation attributes: 1 dropped; .* \(--strict\)$"):
         export_dataset(ds, tmp_path / "strict", "imagenet_txt", ["--strict"])
 
 

@@ -76,7 +76,7 @@ def test_lossy_kinds_are_counted_and_strict_fails(tmp_path):
     export_dataset(_ds([item]), tmp_path / "out", "labelme", None, progress)
     assert progress.warnings == [
         "labelme cannot hold captions: 2 dropped",
-        "labelme cannot hold image-level labels: 1 dropped",
+        "labelme cannot hold image labels: 1 dropped",
         "labelme cannot hold non-circular ellipses: 1 dropped",
         "labelme cannot hold z_order values (kept as shape order): 1 dropped",
     ]
@@ -161,3 +161,27 @@ def test_stale_round_trip_meta_is_ignored_after_edits(tmp_path):
     d = _load(tmp_path / "out" / "a.json")
     assert d["shapes"][0]["points"] == [[2.0, 2.0], [3.0, 3.0]]
     assert d["imagePath"] == "a.jpg"
+
+
+def test_nested_default_ids_beside_subset_folders_are_reported(tmp_path):
+    """``a/b`` of subset default and subset folders cannot both be read back: counted
+    (an error with --strict); alone, either one is fine."""
+    items = [Item("a/b", annotations=(Bbox(x=0, y=0, w=1, h=1, label=0),)), Item("c/d é"),
+             Item("x", subset="train"), Item("top")]
+    progress = NullProgress()
+    report = export_dataset(_ds(items), tmp_path / "out", "labelme", None, progress)
+    assert report.files == ("a/b.json", "c/d é.json", "top.json", "train/x.json")
+    assert progress.warnings == [
+        "labelme cannot hold nested ids of subset default beside subset folders: 2 written as they are "
+        "(with --subset-folders their first folder reads as a subset)"]
+    back = {(it.subset, it.id) for it in import_dataset(tmp_path / "out", "labelme", ["--subset-folders"])}
+    assert back == {("a", "b"), ("c", "d é"), ("train", "x"), ("default", "top")}
+    with pytest.raises(ExportError, match=r"^labelme cannot hold nested ids of subset default beside subset "
+                                          r"folders: 2 written as they are \(with --subset-folders their first "
+                                          r"folder reads as a subset\) \(--strict\)$"):
+        export_dataset(_ds(items), tmp_path / "strict", "labelme", ["--strict"])
+    assert list((tmp_path / "strict").iterdir()) == []
+    for alone in ([items[0], items[1], items[3]], [items[2], items[3]]):
+        progress = NullProgress()
+        export_dataset(_ds(alone), tmp_path / f"alone{len(alone)}", "labelme", ["--strict"], progress)
+        assert progress.warnings == []

@@ -33,6 +33,7 @@ def _dataset(tmp_path):
     items = [
         Item("a b", "train", Image(path=str(img), name="a b.png"), annotations=(
             _mask(6, 8, slice(0, 3), slice(0, 4), id=7, label=0, attributes={"tame": True}),
+            _mask(6, 8, slice(3, 6), slice(3, 8), id=5, label=0),  # fully under the next one: dropped
             _mask(6, 8, slice(2, 6), slice(2, 8), id=0, label=1, z_order=1),  # covers part of id 7
             Bbox(x=1, y=2, w=3, h=0.5, id=7, label=1),                         # id 7 is taken
             Label(label=0), Caption(caption="hi"), Ellipse(x1=0, y1=0, x2=1, y2=1, label=0),
@@ -51,12 +52,14 @@ def test_fresh_export_layout_and_losses(tmp_path):
     report = export_dataset(_dataset(tmp_path), tmp_path / "out", "segments_ai", None, progress)
     assert report.files == ("bitmaps/train/a b.png", "release_train.json", "release_val.json")
     assert progress.warnings == [
-        "segments_ai: 1 keypoint sets with several points written as one point annotation per point",
-        "segments_ai: 1 annotations have a label index outside the categories; written without category_id",
+        "segments_ai: 1 points with several points written as one annotation per point",
+        "segments_ai cannot hold annotations with a label index outside the categories: 1 written without "
+        "category_id",
         "segments_ai cannot hold captions: 1 dropped",
+        "segments_ai cannot hold covered pixels: 1 shapes cropped",
         "segments_ai cannot hold ellipses: 1 dropped",
+        "segments_ai cannot hold fully covered shapes: 1 dropped",
         "segments_ai cannot hold image labels: 1 dropped",
-        "segments_ai cannot hold mask pixels covered by another mask (masks overlap): 1 dropped",
     ]
     doc = json.loads((tmp_path / "out" / "release_train.json").read_text())
     ds = doc["dataset"]
@@ -102,7 +105,9 @@ def test_fresh_export_reimports(tmp_path):
 
 
 def test_strict_refuses_losses(tmp_path):
-    with pytest.raises(ExportError, match=r"segments_ai cannot hold captions: 1 dropped; .* \(--strict\)"):
+    with pytest.raises(ExportError, match=r"^segments_ai cannot hold annotations with a label index outside the "
+                                          r"categories: 1 written without category_id; segments_ai cannot hold "
+                                          r"captions: 1 dropped; .* \(--strict\)$"):
         export_dataset(_dataset(tmp_path), tmp_path / "out", "segments_ai", ["--strict"])
 
 

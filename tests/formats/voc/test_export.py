@@ -39,7 +39,7 @@ def _foreign(tmp_path) -> Dataset:
         Caption(caption="hi"),
         Label(label=1),
     ))
-    b = Item("b", "val", Image(None, None, "b.jpg"), ())
+    b = Item("b", "val", Image(None, None, "b.jpg"), (), attributes={"time": "day"})
     return Dataset.from_items([a, b], cats)
 
 
@@ -47,9 +47,10 @@ def test_conversion_from_another_format_counts_what_is_dropped(tmp_path):
     progress = NullProgress()
     report = export_dataset(_foreign(tmp_path), tmp_path / "out", "voc", None, progress)
     assert sorted(progress.warnings) == [
-        "voc cannot hold attribute that is not a named scalar: 1 dropped",
-        "voc cannot hold bbox without a label: 1 dropped",
-        "voc cannot hold caption: 1 dropped",
+        "voc cannot hold annotation attributes that are not named scalars: 1 dropped",
+        "voc cannot hold boxes without a label: 1 dropped",
+        "voc cannot hold captions: 1 dropped",
+        "voc cannot hold item attributes: 1 dropped",
         "voc cannot hold points: 1 dropped",
     ]
     out = tmp_path / "out"
@@ -77,8 +78,9 @@ def test_conversion_from_another_format_counts_what_is_dropped(tmp_path):
 
 
 def test_strict_fails_and_writes_nothing(tmp_path):
-    with pytest.raises(ExportError, match=r"^voc cannot hold attribute that is not a named scalar: 1 dropped; "
-                                          r"voc cannot hold bbox without a label: 1 dropped; .* \(--strict\)$"):
+    with pytest.raises(ExportError, match=r"^voc cannot hold annotation attributes that are not named scalars: "
+                                          r"1 dropped; voc cannot hold boxes without a label: 1 dropped; .* "
+                                          r"voc cannot hold points: 1 dropped \(--strict\)$"):
         export_dataset(_foreign(tmp_path), tmp_path / "out", "voc", ["--strict"])
     assert list((tmp_path / "out").iterdir()) == []
 
@@ -89,7 +91,7 @@ def test_voc_label_map_remaps_by_name_and_drops_others(tmp_path):
                                                     Bbox(label=1, x=0, y=0, w=1, h=1)))], cats)
     progress = NullProgress()
     export_dataset(ds, tmp_path / "out", "voc_detection", ["--label-map", "voc"], progress)
-    assert progress.warnings == ["voc_detection cannot hold bbox with a label not in the label map: 1 dropped"]
+    assert progress.warnings == ["voc_detection cannot hold boxes with a label not in the label map: 1 dropped"]
     back = import_dataset(tmp_path / "out", "voc_detection")
     assert len(back.categories.labels) == 24
     assert [(a.label, a.id) for a in next(iter(back)).annotations] == [(15, 1)]
@@ -123,7 +125,7 @@ def test_no_allow_attributes_drops_custom_attributes_only(tmp_path):
         Categories.from_names(["car"]))
     progress = NullProgress()
     export_dataset(ds, tmp_path / "out", "voc_detection", ["--no-allow-attributes"], progress)
-    assert progress.warnings == ["voc_detection cannot hold attribute (--no-allow-attributes): 1 dropped"]
+    assert progress.warnings == ["voc_detection cannot hold annotation attributes (--no-allow-attributes): 1 dropped"]
     (box,) = next(iter(import_dataset(tmp_path / "out", "voc_detection"))).annotations
     assert dict(box.attributes) == {"truncated": False, "occluded": False, "difficult": True, "pose": "Left"}
 
@@ -146,7 +148,7 @@ def test_tasks_option_limits_files_and_counts_the_rest(voc2012, tmp_path):
     progress = NullProgress()
     export_dataset(import_dataset(voc2012, "voc"), tmp_path / "out", "voc",
                    ["--tasks", "detection,classification"], progress)
-    assert sorted(progress.warnings) == ["voc cannot hold mask (segmentation task not exported): 3 dropped"]
+    assert sorted(progress.warnings) == ["voc cannot hold masks (segmentation task not exported): 3 dropped"]
     files = tree(tmp_path / "out")
     assert not any(f.startswith(("Segmentation", "ImageSets/Segmentation", "ImageSets/Action")) for f in files)
     assert "ImageSets/Main/person_train.txt" in files and "Annotations/2007_000032.xml" in files
@@ -175,3 +177,14 @@ def test_unsafe_ids_are_refused(tmp_path):
     with pytest.raises(ExportError, match=r"item '\.\./evil' of subset 'default' cannot be written: path "
                                           r"'\.\./evil' escapes the dataset folder"):
         export_dataset(ds, tmp_path / "out", "voc")
+
+
+@pytest.mark.parametrize("fmt", ["voc_action", "voc_layout", "voc_classification"])
+def test_task_formats_name_themselves_as_registered(tmp_path, fmt):
+    ds = Dataset.from_items([Item("x", annotations=(Caption(caption="hi"), Caption(caption="ho")))],
+                            Categories.from_names(["person"]))
+    progress = NullProgress()
+    export_dataset(ds, tmp_path / "out", fmt, None, progress)
+    assert progress.warnings == [f"{fmt} cannot hold captions: 2 dropped"]
+    with pytest.raises(ExportError, match=rf"^{fmt} cannot hold captions: 2 dropped \(--strict\)$"):
+        export_dataset(ds, tmp_path / "strict", fmt, ["--strict"])

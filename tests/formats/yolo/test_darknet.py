@@ -103,7 +103,7 @@ def test_export_from_scratch_layout_and_losses(tmp_path):
             Label(label=0), Caption(caption="hi"), Points(points=(1, 1), label=0),
             Bbox(x=1, y=1, w=1, h=1),
         )),
-        Item("nested/y", "default", Image(size=(10, 10), name="nested/y.jpg")),
+        Item("nested/y", "default", Image(size=(10, 10), name="nested/y.jpg"), attributes={"time": "day"}),
     ]
     progress = NullProgress()
     report = export_dataset(Dataset.from_items(items, cats), tmp_path / "out", "yolo", None, progress)
@@ -117,15 +117,16 @@ def test_export_from_scratch_layout_and_losses(tmp_path):
     assert (out / "obj_default_data" / "x.txt").read_text() == "1 0.500000 0.500000 0.500000 0.500000\n"
     assert (out / "obj_default_data" / "nested" / "y.txt").read_text() == ""
     assert progress.warnings == [
-        "yolo cannot hold annotation attributes (annotation kept): 1 dropped",
+        "yolo cannot hold annotation attributes: 1 dropped",
         "yolo cannot hold annotations without a label: 1 dropped",
         "yolo cannot hold captions: 1 dropped",
-        "yolo cannot hold labels: 1 dropped",
+        "yolo cannot hold image labels: 1 dropped",
+        "yolo cannot hold item attributes: 1 dropped",
         "yolo cannot hold masks: 1 dropped",
         "yolo cannot hold points: 1 dropped",
         "yolo cannot hold polygons: 1 dropped",
     ]
-    with pytest.raises(ExportError, match=r"yolo cannot hold annotation attributes .*: 1 dropped; .* \(--strict\)"):
+    with pytest.raises(ExportError, match=r"^yolo cannot hold annotation attributes: 1 dropped; .* \(--strict\)$"):
         export_dataset(Dataset.from_items(items, cats), tmp_path / "strict", "yolo", ["--strict"])
 
 
