@@ -218,7 +218,7 @@ def test_coco_patch_rewrites_only_changed_subset_files(repo, coco_sample, coco_e
     export_dataset(repo.dataset("HEAD"), tmp_path / "ref", "coco")
     new = tree_digest(tmp_path / "ref")
     assert tree_digest(out, skip=(MANIFEST,)) == new
-    assert r.mode == "sync" and (r.added, r.removed, r.modified) == (0, 0, 2)
+    assert r.mode == "hook" and (r.added, r.removed, r.modified) == (0, 0, 2)
     assert r.written == tuple(sorted(f for f in new if old.get(f) != new[f]))
     assert r.written == ("annotations/instances_train2017.json",) and r.unchanged == len(new) - 1
 

@@ -127,12 +127,22 @@ def _saver(task: str | None):
     return save
 
 
+def _patcher(task: str | None):
+    def patch(changed, order, rows, out, options, progress):
+        """Incremental export (docs/patch-export.md): the fragment cache."""
+        from dsrepo.formats.coco.patch import patch_coco
+
+        return patch_coco(changed, order, rows, Path(out), options, progress, task)
+
+    return patch
+
+
 def _spec(name: str, task: str | None, description: str) -> FormatSpec:
     return FormatSpec(
         name=name, description=description, detect=_detector(task), load=_loader(task), save=_saver(task),
         import_options=IMPORT_OPTIONS,
         export_options=EXPORT_OPTIONS if task is None else _TASK_EXPORT_OPTIONS,
-        extensions=(".json",),
+        extensions=(".json",), patch=None if task == PANOPTIC else _patcher(task),
     )
 
 

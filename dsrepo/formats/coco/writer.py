@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from array import array
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -75,6 +76,41 @@ class Spool:
             self.f.close()
 
 
+class MemSpool:
+    """A :class:`Spool` kept in memory, so an item's records can be read back (the
+    incremental-export hook stores them per item; see :meth:`TaskFile.in_memory`)."""
+
+    def __init__(self) -> None:
+        self.recs: list[bytes] = []
+
+    def add(self, data: bytes) -> int:
+        self.recs.append(data)
+        return len(self.recs) - 1
+
+    def __len__(self) -> int:
+        return len(self.recs)
+
+    def read(self, order: np.ndarray) -> Iterator[tuple[int, bytes]]:
+        recs = self.recs
+        for r in order.tolist():
+            yield r, recs[r]
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRecords:
+    """One item's records in one task file, as :meth:`TaskFile.add_image_bytes` and
+    :meth:`TaskFile.add_ann_bytes` take them back: image records ``(key, bytes without
+    id, image id override)``, annotation records ``(wanted id, stored position or -1,
+    omit id, bytes without id/image_id)`` and the label indices the item's records used."""
+
+    images: tuple[tuple[int, bytes, Any], ...]
+    anns: tuple[tuple[int, int, bool, bytes], ...]
+    labels: tuple[int, ...]
+
+
 def _rest(rec: dict) -> bytes:
     return orjson.dumps(rec, option=_SORT)
 
@@ -102,9 +138,43 @@ class TaskFile:
         self.ann_pos = array("q")  # stored file position, -1 if none
         self.labels_used: set[int] = set()
 
+    def in_memory(self) -> None:
+        """Keep records in memory instead of temp files (before any record is added), so
+        :meth:`mark`/:meth:`since` can read an item's records back."""
+        for sp in (self.images, self.anns):
+            sp.close()
+            try:
+                os.unlink(sp.path)
+            except OSError:
+                pass
+        self.images, self.anns = MemSpool(), MemSpool()  # type: ignore[assignment]
+
+    def mark(self) -> tuple[int, int, set[int]]:
+        """Start collecting the records of one item; pass the result to :meth:`since`."""
+        saved = self.labels_used
+        self.labels_used = set()
+        return len(self.img_item), len(self.ann_item), saved
+
+    def since(self, mark: tuple[int, int, set[int]]) -> ItemRecords:
+        """The records added since :meth:`mark` (an in-memory TaskFile's)."""
+        img0, ann0, saved = mark
+        labels = self.labels_used
+        saved |= labels
+        self.labels_used = saved
+        recs_i, recs_a = self.images.recs, self.anns.recs  # type: ignore[attr-defined]
+        images = tuple((self.img_key[i], recs_i[i], self.img_id.get(self.img_item[i]))
+                       for i in range(img0, len(self.img_item)))
+        anns = tuple((self.ann_want[i], self.ann_pos[i], bool(self.ann_omit_id[i]), recs_a[i])
+                     for i in range(ann0, len(self.ann_item)))
+        return ItemRecords(images, anns, tuple(sorted(labels)))
+
     def add_image(self, item: int, key: int, rec: dict, image_id: Any = None) -> None:
         """An image record (without ``id``) of item number ``item``."""
-        self.images.add(_rest(rec))
+        self.add_image_bytes(item, key, _rest(rec), image_id)
+
+    def add_image_bytes(self, item: int, key: int, rest: bytes, image_id: Any = None) -> None:
+        """:meth:`add_image` of a record already serialised (sorted keys, no ``id``)."""
+        self.images.add(rest)
         self.img_item.append(item)
         self.img_key.append(key)
         self.member.add(item)
@@ -113,7 +183,11 @@ class TaskFile:
 
     def add_ann(self, item: int, want_id: int, pos: int | None, rec: dict, omit_id: bool = False) -> None:
         """An annotation record (without ``id``/``image_id``); ``pos`` its stored position."""
-        self.anns.add(orjson.dumps(rec, option=_SORT))
+        self.add_ann_bytes(item, want_id, pos, orjson.dumps(rec, option=_SORT), omit_id)
+
+    def add_ann_bytes(self, item: int, want_id: int, pos: int | None, rec: bytes, omit_id: bool = False) -> None:
+        """:meth:`add_ann` of a record already serialised (sorted keys, no ids)."""
+        self.anns.add(rec)
         self.ann_item.append(item)
         self.ann_want.append(want_id)
         self.ann_omit_id.append(omit_id)

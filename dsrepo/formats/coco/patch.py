@@ -1,0 +1,143 @@
+"""COCO patch hook: the fragment cache (incremental export, see docs/patch-export.md).
+
+A COCO export is one JSON file per task and subset, so every changed subset's files are
+rewritten - but only the changed items are converted and serialised. Each item's row
+keeps its serialised fragments: per task file, its image record and annotation records
+as the exporter's :class:`~dsrepo.formats.coco.writer.TaskFile` spools them (JSON with
+sorted keys, *without* ``id``/``image_id``), plus what the final assembly needs: the
+item's sort key, its wanted image id, each annotation's wanted id, stored position and
+omit-id flag, and the label indices its records use (for ``categories``). A patch runs
+the exporter itself (:class:`~dsrepo.formats.coco.exporter._Export`) over the export
+order: changed items through ``add``, unchanged ones replayed from their rows as raw
+bytes; ``TaskFile.write`` then orders the records and assigns image and annotation ids
+over the whole file exactly as a full export does (so ``--reindex``, duplicate ids and
+renumbering need nothing special), and concatenates the fragments (no JSON encoding of
+unchanged items).
+
+Row: ``(media files, [fixed key or None, key offset or None, wanted image id,
+{task: [image key or None, image id override, image record, [[ann id, pos, omit,
+record], ...], [labels]]}])``. The key of an item without a stored order (``o``) is its
+position plus the offset, so rows do not depend on where the item sits.
+
+The cache lives in the export's manifest (``.dsrepo-export.json``, the rows of its
+``items``): about the size of the annotation files themselves.
+
+Declined (the full export runs): panoptic files (their PNGs are per item but their
+segment ids are not), ``--strict`` losses, and whatever the exporter rejects.
+Warnings (dropped annotations, missing sizes) cover only the changed items.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from dsrepo.errors import ExportError, UsageError
+from dsrepo.formats.base import ExportReport, PatchRow
+from dsrepo.model.dataset import Dataset
+from dsrepo.progress import Progress
+
+Key = tuple[str, str]
+
+
+class _Decline(Exception):
+    pass
+
+
+def _row(item: Any, s: Any, k: int, marks: dict, files: list[str]) -> PatchRow:
+    """The row of ``item``, just added as item number ``k`` of subset ``s``."""
+    from dsrepo.formats.coco.meta import coco_meta
+
+    key = s.primary_key[k]
+    o = coco_meta(item.meta).get("o")
+    fixed = isinstance(o, int) and not isinstance(o, bool)
+    per: dict[str, list] = {}
+    for t, tf in s.files.items():
+        recs = tf.since(marks[t])
+        if not recs.images and not recs.anns:
+            continue
+        if len(recs.images) != 1:
+            raise _Decline  # the exporter adds one image record per member item
+        ikey, img, tid = recs.images[0]
+        per[t] = [None if ikey == key else ikey, tid, img.decode(),
+                  [[w, p, int(om), r.decode()] for w, p, om, r in recs.anns], list(recs.labels)]
+    return tuple(files), [key if fixed else None, None if fixed else key - k, s.want_id[k], per]
+
+
+def _replay(s: Any, data: Any) -> None:
+    """Add an unchanged item's records from its row."""
+    fixed, offset, want, per = data
+    k = len(s.primary_key)
+    key = fixed if offset is None else offset + k
+    s.add_item(key, want)
+    for t, (ikey, tid, img, anns, labels) in per.items():
+        tf = s.files.get(t)
+        if tf is None:
+            raise _Decline  # another set of task files than when the row was written
+        for w, p, om, r in anns:
+            tf.add_ann_bytes(k, w, None if p < 0 else p, r.encode(), bool(om))
+        tf.add_image_bytes(k, key if ikey is None else ikey, img.encode(), tid)
+        tf.labels_used.update(labels)
+
+
+def _valid(row: Any) -> bool:
+    return isinstance(row, tuple | list) and len(row) == 2 and isinstance(row[1], list) and len(row[1]) == 4 \
+        and isinstance(row[1][3], dict)
+
+
+def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRow], out: Path,
+               options: Mapping[str, Any], progress: Progress,
+               task: str | None = None) -> tuple[ExportReport, dict[Key, PatchRow]] | None:
+    """Write every task file (and the changed items' images) exactly as ``save_coco``
+    does, serialising only the changed items; None (decline) for panoptic, --strict
+    losses and what the exporter rejects."""
+    from dsrepo.formats.coco.exporter import _Export
+    from dsrepo.formats.coco.tasks import PANOPTIC
+
+    out = Path(out)
+    items = {it.key: it for it in changed}
+    for k in order:
+        if k not in items and not _valid(rows.get(k)):
+            return None
+    try:
+        exp = _Export(changed, out, options, progress, task)
+    except UsageError:
+        return None
+    exp.tmp = tempfile.mkdtemp(prefix=".dsrepo-coco-", dir=out)
+    new_rows: dict[Key, PatchRow] = {}
+
+    def subset(name: str) -> Any:
+        s = exp.subsets.get(name)
+        if s is None:
+            s = exp._subset(name)
+            if PANOPTIC in s.tasks:
+                raise _Decline
+            for tf in s.files.values():
+                tf.in_memory()
+        return s
+
+    try:
+        with progress.task(f"{exp.fmt}: writing changed items", total=len(items)) as bar:
+            for key in order:
+                s = subset(key[0])
+                item = items.get(key)
+                if item is None:
+                    _replay(s, rows[key][1])
+                    continue
+                marks = {t: tf.mark() for t, tf in s.files.items()}
+                n_files = len(exp.files)
+                exp.add(item)
+                new_rows[key] = _row(item, s, len(s.primary_key) - 1, marks, exp.files[n_files:])
+                bar.advance()
+        exp.finish()
+        exp.commit()
+    except (_Decline, ExportError, UsageError):
+        return None
+    finally:
+        for s in exp.subsets.values():
+            for tf in s.files.values():
+                tf.close()
+        shutil.rmtree(exp.tmp, ignore_errors=True)
+    return ExportReport(files=tuple(sorted(set(exp.files))), missing_media=tuple(exp.missing)), new_rows
