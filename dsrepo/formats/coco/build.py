@@ -119,6 +119,39 @@ def _shared_instance(inst: list[_Inst], a: Any) -> _Inst | None:
     return None
 
 
+def _merged_order(orders: list[list[str]]) -> list[str]:
+    """Item ids of several task files in one order of which, whenever possible, every
+    file's order is a subsequence: an id first seen in a later file goes right after the
+    id that precedes it there (at the front if none does)."""
+    known = set(orders[0])
+    follow: dict[Any, list[str]] = {}
+    for ids in orders[1:]:
+        prev = None
+        for iid in ids:
+            if iid not in known:
+                follow.setdefault(prev, []).append(iid)
+                known.add(iid)
+            prev = iid
+    out: list[str] = []
+    end = object()
+
+    def expand(anchor: Any) -> None:  # depth first, without recursion
+        stack = [iter(follow.get(anchor, ()))]
+        while stack:
+            x = next(stack[-1], end)
+            if x is end:
+                stack.pop()
+                continue
+            out.append(x)
+            stack.append(iter(follow.get(x, ())))
+
+    expand(None)
+    for iid in orders[0]:
+        out.append(iid)
+        expand(iid)
+    return out
+
+
 class SubsetBuilder:
     """Builds the items of one subset on demand from its parsed task files."""
 
@@ -128,21 +161,21 @@ class SubsetBuilder:
         self.locator = locator
         for c in ctxs:
             c.progress = progress
+        # positional: some task file lists its images in another relative order than the
+        # items; then every item keeps its file positions (meta "o"), else none does
+        self.positional = False
         if len(ctxs) == 1:
             self.item_ids = ctxs[0].ids
             ctxs[0].row = None
         else:
-            pos: dict[str, int] = {}
-            ids: list[str] = []
+            ids = _merged_order([c.ids for c in ctxs])
+            pos = {iid: n for n, iid in enumerate(ids)}
             for c in ctxs:
-                for iid in c.ids:
-                    if iid not in pos:
-                        pos[iid] = len(ids)
-                        ids.append(iid)
-            for c in ctxs:
+                at = np.fromiter((pos[i] for i in c.ids), dtype=np.int64, count=len(c.ids))
                 row = np.full(len(ids), -1, dtype=np.int64)
-                row[[pos[i] for i in c.ids]] = np.arange(len(c.ids))
+                row[at] = np.arange(len(c.ids))
                 c.row = row
+                self.positional = self.positional or bool(np.any(at[1:] <= at[:-1]))
             self.item_ids = ids
 
     def __len__(self) -> int:
@@ -165,7 +198,9 @@ class SubsetBuilder:
     def _item_meta(self, recs: list[tuple[FileCtx, int]], name: str) -> dict:
         c0, j0 = recs[0]
         im = c0.pf.images[j0]
-        m: dict[str, Any] = {"id": im.id, "o": j0}
+        m: dict[str, Any] = {"id": im.id}
+        if self.positional:  # usually not: then an image added or removed earlier in a file
+            m["o"] = j0      # does not change later items (the item order gives the file order)
         x = {f: getattr(im, f) for f in _IMG_X if getattr(im, f) is not UNSET}
         if im.extra:
             x.update(im.extra)
@@ -182,7 +217,7 @@ class SubsetBuilder:
             base = None
             for c, j in recs[1:]:
                 d: dict[str, Any] = {}
-                if j != j0:
+                if self.positional and j != j0:
                     d["o"] = j
                 other = c.pf.images[j]
                 if other != im:

@@ -18,7 +18,7 @@ from dsrepo.errors import ExportError, UsageError
 from dsrepo.formats.base import ExportReport
 from dsrepo.formats.coco import objects as ob
 from dsrepo.formats.coco.cats import apply_entry, category_ids, iter_entries, owned_ids, render_category
-from dsrepo.formats.coco.meta import BIG, coco_meta
+from dsrepo.formats.coco.meta import coco_meta
 from dsrepo.formats.coco.route import ItemRouter
 from dsrepo.formats.coco.tasks import (
     AREA_TASKS, CAPTIONS, IMAGE_INFO, INSTANCES, LABELS, PANOPTIC, PERSON_KEYPOINTS, STUFF, TASKS,
@@ -184,7 +184,7 @@ class _Export:
         im = coco_meta(item.meta)
         o = im.get("o")
         seq = len(s.primary_key)
-        key = o if isinstance(o, int) and not isinstance(o, bool) else BIG + seq
+        key = o if isinstance(o, int) and not isinstance(o, bool) else seq  # no position: dataset order
         k = s.add_item(key, im.get("id"))
         name = self._file_name(item, im, item.subset)
         base = self._image_record(item, im, name)

@@ -42,14 +42,38 @@ def test_round_trip_preserves_order_of_images_and_annotations(rich, tmp_path):
         assert list(a) == list(b)  # top-level key order
 
 
-def test_round_trip_through_repository_style_iteration_order(rich, tmp_path):
-    """Items stored and read back in another order (e.g. sorted by id) still rebuild the
-    same files: order comes from meta, not from iteration order."""
+def test_images_follow_the_dataset_order(rich, tmp_path):
+    """The images list is written in the dataset's order (the import order, which the
+    repository keeps): no per-image position is stored, so adding or removing one image
+    leaves every other item unchanged; a reordered dataset (e.g. by the `sort` transform)
+    is written in its new order."""
     from dsrepo.model.dataset import Dataset
 
     ds = through_encoding(import_dataset(rich, "coco"))
+    assert all("o" not in it.meta.get("coco", {}) for it in ds)
     shuffled = Dataset(ds.categories, sorted(ds, key=lambda it: it.id, reverse=True), ds.subset_meta)
     export_dataset(shuffled, tmp_path / "out", "coco")
+    written = json.loads((tmp_path / "out" / "annotations" / "instances_val.json").read_text())
+    names = {it.id: it.media.name for it in shuffled}
+    assert [i["file_name"] for i in written["images"]] == [names[it.id] for it in shuffled]
+    export_dataset(Dataset(ds.categories, sorted(shuffled, key=lambda it: [x.id for x in ds].index(it.id)),
+                           ds.subset_meta), tmp_path / "back", "coco")
+    assert_same_files(rich / "annotations", tmp_path / "back" / "annotations")
+
+
+@pytest.mark.parametrize("task", ["captions", "instances", "person_keypoints"])
+def test_adding_an_image_changes_no_other_item(rich, tmp_path, task):
+    from dsrepo.model.encoding import item_hash
+
+    before = {it.id: item_hash(it) for it in import_dataset(rich, "coco")}
+    f = rich / "annotations" / f"{task}_val.json"
+    doc = json.loads(f.read_text())
+    doc["images"].insert(0, {"id": 99999, "file_name": "new.jpg", "width": 4, "height": 3})
+    f.write_text(json.dumps(doc))
+    ds = import_dataset(rich, "coco")
+    after = {it.id: item_hash(it) for it in ds}
+    assert sorted(k for k in after if before.get(k) != after[k]) == ["new"]
+    export_dataset(ds, tmp_path / "out", "coco")  # and every file comes back in its order
     assert_same_files(rich / "annotations", tmp_path / "out" / "annotations")
 
 
@@ -139,3 +163,14 @@ def test_round_trip_of_export_is_stable(rich, tmp_path):
     roundtrip(tmp_path / "one", tmp_path / "two")
     for p in (tmp_path / "one" / "annotations").glob("*.json"):
         assert p.read_bytes() == (tmp_path / "two" / "annotations" / p.name).read_bytes()
+
+
+def test_task_files_listing_images_in_different_orders_round_trip(rich, tmp_path):
+    f = rich / "annotations" / "captions_val.json"
+    doc = json.loads(f.read_text())
+    doc["images"].reverse()
+    f.write_text(json.dumps(doc))
+    ds = import_dataset(rich, "coco")
+    assert all("o" in it.meta["coco"] for it in ds)  # positions kept: the files disagree
+    export_dataset(through_encoding(ds), tmp_path / "out", "coco")
+    assert_same_files(rich / "annotations", tmp_path / "out" / "annotations")
