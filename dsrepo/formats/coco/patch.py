@@ -14,10 +14,12 @@ over the whole file exactly as a full export does (so ``--reindex``, duplicate i
 renumbering need nothing special), and concatenates the fragments (no JSON encoding of
 unchanged items).
 
-Row: ``(media files, [fixed key or None, key offset or None, wanted image id,
-{task: [image key or None, image id override, image record, [[ann id, pos, omit,
-record], ...], [labels]]}])``. The key of an item without a stored order (``o``) is its
-position plus the offset, so rows do not depend on where the item sits.
+Row: ``(media files, [fixed key or None, key offset or None, wanted image id, image
+record, {task: 0 | [image key or None, image id override, image record or None (the
+row's), [wanted ann ids], [positions] or None, [omit-id flags] or None, the annotation
+records joined by newlines or None, [labels]]}])``; ``0`` is a plain member of that task
+file (the row's image record, nothing else). The key of an item without a stored order
+(``o``) is its position plus the offset, so rows do not depend on where the item sits.
 
 The cache lives in the export's manifest (``.dsrepo-export.json``, the rows of its
 ``items``): about the size of the annotation files themselves.
@@ -53,38 +55,59 @@ def _row(item: Any, s: Any, k: int, marks: dict, files: list[str]) -> PatchRow:
     key = s.primary_key[k]
     o = coco_meta(item.meta).get("o")
     fixed = isinstance(o, int) and not isinstance(o, bool)
+    image = None
     per: dict[str, list] = {}
     for t, tf in s.files.items():
-        recs = tf.since(marks[t])
-        if not recs.images and not recs.anns:
+        r = tf.since(marks[t])
+        if not r.images and not r.ann_recs:
             continue
-        if len(recs.images) != 1:
+        if len(r.images) != 1:
             raise _Decline  # the exporter adds one image record per member item
-        ikey, img, tid = recs.images[0]
-        per[t] = [None if ikey == key else ikey, tid, img.decode(),
-                  [[w, p, int(om), r.decode()] for w, p, om, r in recs.anns], list(recs.labels)]
-    return tuple(files), [key if fixed else None, None if fixed else key - k, s.want_id[k], per]
+        ikey, img, tid = r.images[0]
+        text = img.decode()
+        if image is None:
+            image = text
+        n = len(r.ann_recs)
+        blob = b"\n".join(r.ann_recs)
+        if blob.count(b"\n") != max(n - 1, 0):
+            raise _Decline  # a record with a raw newline cannot be joined
+        if not n and ikey == key and tid is None and text == image and not r.labels:
+            per[t] = 0  # a plain member: the row's image record, nothing else
+            continue
+        per[t] = [None if ikey == key else ikey, tid, None if text == image else text, r.ann_want,
+                  None if all(p < 0 for p in r.ann_pos) else r.ann_pos, r.ann_omit if any(r.ann_omit) else None,
+                  blob.decode() if n else None, list(r.labels)]
+    return tuple(files), [key if fixed else None, None if fixed else key - k, s.want_id[k], image, per]
 
 
 def _replay(s: Any, data: Any) -> None:
     """Add an unchanged item's records from its row."""
-    fixed, offset, want, per = data
+    fixed, offset, want, image, per = data
     k = len(s.primary_key)
     key = fixed if offset is None else offset + k
     s.add_item(key, want)
-    for t, (ikey, tid, img, anns, labels) in per.items():
+    for t, entry in per.items():
         tf = s.files.get(t)
         if tf is None:
             raise _Decline  # another set of task files than when the row was written
-        for w, p, om, r in anns:
-            tf.add_ann_bytes(k, w, None if p < 0 else p, r.encode(), bool(om))
-        tf.add_image_bytes(k, key if ikey is None else ikey, img.encode(), tid)
+        if entry == 0:
+            tf.add_image_bytes(k, key, image.encode())
+            continue
+        ikey, tid, img, wants, pos, omit, blob, labels = entry
+        if blob is not None:
+            n = len(wants)
+            recs = blob.encode().split(b"\n")
+            if len(recs) != n:
+                raise _Decline
+            tf.add_anns_bytes(k, wants, pos if pos is not None else [-1] * n, omit if omit is not None else [0] * n,
+                              recs)
+        tf.add_image_bytes(k, key if ikey is None else ikey, (image if img is None else img).encode(), tid)
         tf.labels_used.update(labels)
 
 
 def _valid(row: Any) -> bool:
-    return isinstance(row, tuple | list) and len(row) == 2 and isinstance(row[1], list) and len(row[1]) == 4 \
-        and isinstance(row[1][3], dict)
+    return isinstance(row, tuple | list) and len(row) == 2 and isinstance(row[1], list) and len(row[1]) == 5 \
+        and isinstance(row[1][4], dict)
 
 
 def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRow], out: Path,
@@ -133,8 +156,8 @@ def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
                 bar.advance()
         exp.finish()
         exp.commit()
-    except (_Decline, ExportError, UsageError):
-        return None
+    except (_Decline, ExportError, UsageError, TypeError, ValueError):
+        return None  # (TypeError, ValueError: a row of another layout)
     finally:
         for s in exp.subsets.values():
             for tf in s.files.values():

@@ -37,6 +37,10 @@ class Spool:
         self.size += len(data)
         return n
 
+    def extend(self, recs: list[bytes]) -> None:
+        for r in recs:
+            self.add(r)
+
     def __len__(self) -> int:
         return len(self.off)
 
@@ -87,6 +91,9 @@ class MemSpool:
         self.recs.append(data)
         return len(self.recs) - 1
 
+    def extend(self, recs: list[bytes]) -> None:
+        self.recs.extend(recs)
+
     def __len__(self) -> int:
         return len(self.recs)
 
@@ -101,13 +108,17 @@ class MemSpool:
 
 @dataclass(frozen=True, slots=True)
 class ItemRecords:
-    """One item's records in one task file, as :meth:`TaskFile.add_image_bytes` and
-    :meth:`TaskFile.add_ann_bytes` take them back: image records ``(key, bytes without
-    id, image id override)``, annotation records ``(wanted id, stored position or -1,
-    omit id, bytes without id/image_id)`` and the label indices the item's records used."""
+    """One item's records in one task file, in the form :meth:`TaskFile.add_image_bytes`
+    and :meth:`TaskFile.add_anns_bytes` take them back: image records ``(key, bytes
+    without id, image id override)``; annotation records as parallel lists of wanted ids,
+    stored positions (-1: none), omit-id flags and bytes (without ``id``/``image_id``);
+    and the label indices the item's records used."""
 
     images: tuple[tuple[int, bytes, Any], ...]
-    anns: tuple[tuple[int, int, bool, bytes], ...]
+    ann_want: list[int]
+    ann_pos: list[int]
+    ann_omit: list[int]
+    ann_recs: list[bytes]
     labels: tuple[int, ...]
 
 
@@ -161,12 +172,12 @@ class TaskFile:
         labels = self.labels_used
         saved |= labels
         self.labels_used = saved
-        recs_i, recs_a = self.images.recs, self.anns.recs  # type: ignore[attr-defined]
+        recs_i = self.images.recs  # type: ignore[attr-defined]
         images = tuple((self.img_key[i], recs_i[i], self.img_id.get(self.img_item[i]))
                        for i in range(img0, len(self.img_item)))
-        anns = tuple((self.ann_want[i], self.ann_pos[i], bool(self.ann_omit_id[i]), recs_a[i])
-                     for i in range(ann0, len(self.ann_item)))
-        return ItemRecords(images, anns, tuple(sorted(labels)))
+        return ItemRecords(images, self.ann_want[ann0:].tolist(), self.ann_pos[ann0:].tolist(),
+                           self.ann_omit_id[ann0:].tolist(), self.anns.recs[ann0:],  # type: ignore[attr-defined]
+                           tuple(sorted(labels)))
 
     def add_image(self, item: int, key: int, rec: dict, image_id: Any = None) -> None:
         """An image record (without ``id``) of item number ``item``."""
@@ -192,6 +203,15 @@ class TaskFile:
         self.ann_want.append(want_id)
         self.ann_omit_id.append(omit_id)
         self.ann_pos.append(-1 if pos is None else pos)
+
+    def add_anns_bytes(self, item: int, want: list[int], pos: list[int], omit: list[int],
+                       recs: list[bytes]) -> None:
+        """Several :meth:`add_ann_bytes` of item ``item`` at once (positions -1: none)."""
+        self.anns.extend(recs)
+        self.ann_item.extend([item] * len(recs))
+        self.ann_want.extend(want)
+        self.ann_omit_id.extend(omit)
+        self.ann_pos.extend(pos)
 
     @property
     def n_anns(self) -> int:
@@ -293,11 +313,15 @@ class TaskFile:
         omit_l = omit.tolist() if omit is not None else None
         for r, rec in self.anns.read(order):
             img = id_bytes[items_l[r]]
-            if ids_l is None or (omit_l is not None and omit_l[r]):
-                head = b'{"image_id":' + img
+            if len(rec) <= 2:  # (one formatting per record: no slices or concatenations)
+                if ids_l is None or (omit_l is not None and omit_l[r]):
+                    yield b'{"image_id":%b}' % img
+                else:
+                    yield b'{"id":%d,"image_id":%b}' % (ids_l[r], img)
+            elif ids_l is None or (omit_l is not None and omit_l[r]):
+                yield b'{"image_id":%b,%b' % (img, memoryview(rec)[1:])
             else:
-                head = b'{"id":%d,"image_id":%b' % (ids_l[r], img)
-            yield head + (b"," + rec[1:] if len(rec) > 2 else b"}")
+                yield b'{"id":%d,"image_id":%b,%b' % (ids_l[r], img, memoryview(rec)[1:])
 
     @staticmethod
     def _write_list(out, records: Iterator[bytes]) -> None:

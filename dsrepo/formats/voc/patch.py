@@ -74,7 +74,7 @@ def patch_voc(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRo
     from dsrepo.formats.common.media import media_filename, save_image
     from dsrepo.formats.voc.convert import Converter, Target
     from dsrepo.formats.voc.exporter import LABELMAP_FILE, _checked_name, _from_voc, _Out, _remap, _tasks, \
-        _write_lists
+        _write_lists, format_name
     from dsrepo.formats.voc.items import default_sets
     from dsrepo.formats.voc.labelmap import background_index, categories_from_entries, \
         entries_from_categories, format_labelmap, palette, voc_color
@@ -106,7 +106,7 @@ def patch_voc(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRo
                     xml=any(t in tasks for t in (DETECTION, ACTION, LAYOUT)), derive_boxes=not _from_voc(ds),
                     masks=SEGMENTATION in tasks, labels=CLASSIFICATION in tasks,
                     allow_attributes=bool(options.get("allow_attributes", True)))
-    loss = LossTracker("voc" if task is None else f"voc_{task}", progress, bool(options.get("strict")))
+    loss = LossTracker(format_name(task), progress, bool(options.get("strict")))
     conv = Converter(target, loss)
     stage = Path(out)
     w = _Out(stage)

@@ -169,14 +169,22 @@ def test_sample_patch_serialises_only_the_changed_items(tmp_path):
     assert (r.mode, r.added, r.removed, r.modified, r.written) == \
         ("hook", 0, 0, 2, ("annotations/instances_train2017.json",))
     m = json.loads((out / MANIFEST).read_text())
-    subset, iid, _h, files, (fixed, offset, want, per) = m["items"][0]
+    subset, iid, _h, files, (fixed, offset, want, image, per) = m["items"][0]
     assert (subset, iid, files, fixed, offset, want) == ("train2017", "000000000101", [], None, 0, 1)
+    assert json.loads(image) == {"file_name": "000000000101.jpg", "width": 96, "height": 72, "license": 1,
+                                 "date_captured": "2026-11-01 10:00:00"}  # no id: assigned when assembled
     # (every item is listed in the labels file the sample does not have: that file is not written)
     assert sorted(per) == ["captions", "instances", "labels", "person_keypoints"]
-    key, tid, image, anns, labels = per["instances"]
-    assert (key, tid) == (None, None)
-    assert json.loads(image)["file_name"] == "000000000101.jpg" and "id" not in json.loads(image)
-    assert all("id" not in json.loads(a[3]) and "image_id" not in json.loads(a[3]) for a in anns)
+    key, tid, own_image, wants, pos, omit, blob, labels = per["instances"]
+    assert (key, tid, own_image, pos, omit) == (None, None, None, None, None)  # the row's image record
+    records = [json.loads(r) for r in blob.split("\n")]
+    assert len(records) == len(wants) and all("id" not in r and "image_id" not in r for r in records)
+    ref = json.loads((out / "annotations/instances_train2017.json").read_text())
+    assert wants == [a["id"] for a in ref["annotations"] if a["image_id"] == 1]
+    names = {c["id"]: c["name"] for c in ref["categories"]}
+    label_names = repo.dataset("HEAD").categories.label_names()
+    assert [label_names[i] for i in labels] == sorted({names[a["category_id"]] for a in ref["annotations"]
+                                                       if a["image_id"] == 1}, key=label_names.index)
 
 
 def test_strict_loss_in_a_changed_item_fails_like_the_full_export(tmp_path):
