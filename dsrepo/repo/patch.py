@@ -290,7 +290,9 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
             changed = set(added) | set(modified) if use_rows else new_keys
             rows = {k: (e.files, e.data) for k, e in old_items.items() if k in new_keys and k not in changed} \
                 if use_rows else {}
-            ds = _changed_dataset(repo, rec, entries, changed)
+            # every item changed (a full export through the hook): the build's own dataset
+            # streams its items faster than one store read per item
+            ds = built.dataset if changed == new_keys else _changed_dataset(repo, rec, entries, changed)
             hooked = _hook_rows(spec, ds, order, rows, changed, staging, opts, progress)
             if hooked is None:
                 shutil.rmtree(staging)
