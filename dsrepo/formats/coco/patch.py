@@ -31,6 +31,7 @@ Warnings (dropped annotations, missing sizes) cover only the changed items.
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 from pathlib import Path
@@ -120,9 +121,8 @@ def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
     from dsrepo.formats.coco.tasks import PANOPTIC
 
     out = Path(out)
-    items = {it.key: it for it in changed}
     for k in order:
-        if k not in items and not _valid(rows.get(k)):
+        if k in rows and not _valid(rows[k]):
             return None
     try:
         exp = _Export(changed, out, options, progress, task)
@@ -141,14 +141,19 @@ def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
                 tf.in_memory()
         return s
 
+    collecting = gc.isenabled()
+    gc.disable()  # rows and records hold no cycles; full collections would rescan them over and over
     try:
-        with progress.task(f"{exp.fmt}: writing changed items", total=len(items)) as bar:
+        items = iter(changed)  # streamed: the changed items come in export order, the others have rows
+        with progress.task(f"{exp.fmt}: writing changed items", total=sum(k not in rows for k in order)) as bar:
             for key in order:
                 s = subset(key[0])
-                item = items.get(key)
-                if item is None:
+                if key in rows:
                     _replay(s, rows[key][1])
                     continue
+                item = next(items, None)
+                if item is None or item.key != key:
+                    raise _Decline
                 marks = {t: tf.mark() for t, tf in s.files.items()}
                 n_files = len(exp.files)
                 exp.add(item)
@@ -159,6 +164,8 @@ def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
     except (_Decline, ExportError, UsageError, TypeError, ValueError):
         return None  # (TypeError, ValueError: a row of another layout)
     finally:
+        if collecting:
+            gc.enable()
         for s in exp.subsets.values():
             for tf in s.files.values():
                 tf.close()
