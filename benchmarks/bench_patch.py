@@ -29,8 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-FORMATS = ("labelme", "yolo", "coco_instances", "coco", "voc_detection", "datumaro")
-TARGETS = {"labelme": 0.05, "yolo": 0.05, "voc_detection": 0.05, "coco_instances": 0.3, "coco": 0.3}
+FORMATS = ("labelme", "yolo", "yolo_ultralytics", "coco_instances", "coco", "voc_detection", "voc", "datumaro")
+TARGETS = {"labelme": 0.05, "yolo": 0.05, "yolo_ultralytics": 0.05, "voc_detection": 0.05, "voc": 0.05,
+           "coco_instances": 0.3, "coco": 0.3}
 
 
 def _with_boxes(ds):
