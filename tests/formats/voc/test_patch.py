@@ -88,8 +88,8 @@ def test_voc_patch_writes_changed_items_and_rebuilds_lists(tmp_path):
     repo = _repo(tmp_path, _v1(), _v2())
     r = _patch(repo, tmp_path, "voc")
     assert (r.mode, r.added, r.removed, r.modified) == ("hook", 1, 1, 1)
-    assert r.written == ("Annotations/b.xml", "Annotations/e.xml", "ImageSets/Main/bird_val.txt", "ImageSets/Main/cat_val.txt",
-                         "ImageSets/Main/dog_val.txt", "ImageSets/Main/val.txt", "ImageSets/Segmentation/val.txt",
+    assert r.written == ("Annotations/b.xml", "Annotations/e.xml", "ImageSets/Main/bird_val.txt",
+                         "ImageSets/Main/cat_val.txt", "ImageSets/Main/dog_val.txt", "ImageSets/Main/val.txt", "ImageSets/Segmentation/val.txt",
                          "SegmentationClass/b.png", "SegmentationClass/e.png", "SegmentationObject/b.png",
                          "SegmentationObject/e.png")
     # b's XML holds the box derived from its moved mask; the train lists did not change;
