@@ -32,6 +32,7 @@ from dsrepo.formats.voc.tasks import (
 from dsrepo.formats.voc.xmlwrite import DEFAULT_ELEMS, annotation_xml
 from dsrepo.model.annotations import Mask, Polygon
 from dsrepo.model.categories import Categories
+from dsrepo.model.item import Item
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -126,6 +127,32 @@ def save_voc(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progre
     return report
 
 
+def write_item_files(out: Any, item: Item, res: Any, fname: str, target: Any, keep_empty: bool, bg: int,
+                     pal: Any, obj_pal: Any) -> None:
+    """Write one item's ``Annotations/<id>.xml`` and mask PNGs through ``out.write(rel,
+    data)`` (shared by :func:`save_voc` and the incremental-export hook)."""
+    meta_xml = item.meta.get("voc_xml")
+    if target.xml and (res.objects or keep_empty or isinstance(meta_xml, Mapping)):
+        mx = meta_xml if isinstance(meta_xml, Mapping) else {}
+        elems = [str(e) for e in mx.get("elems", DEFAULT_ELEMS)]
+        depth = mx.get("depth") if mx else "3"
+        size = item.media.size if item.media is not None else None
+        out.write(f"{ANNOTATIONS}/{item.id}.xml",
+                  annotation_xml(elems, fname, size, None if depth is None else str(depth),
+                                 bool(res.shapes), res.objects))
+    void = item.meta.get("voc_void") if isinstance(item.meta.get("voc_void"), Mapping) else {}
+    if target.masks and (res.shapes or void):
+        size = res.mask_size or (item.media.size if item.media is not None else None)
+        if size is None and void:
+            size = tuple(next(iter(void.values()))["size"])
+        if size is not None:
+            with_obj = any(s.want >= 0 for s in res.shapes) or "object" in void
+            cls, obj = paint(list(res.shapes), size, bg, void, with_obj)
+            out.write(f"{CLASS_MASKS}/{item.id}.png", png_bytes(cls, pal))
+            if obj is not None:
+                out.write(f"{OBJECT_MASKS}/{item.id}.png", png_bytes(obj, obj_pal))
+
+
 def _write(ds: Dataset, stage: Path, options: Mapping[str, Any], progress: Progress, tasks: tuple[str, ...],
            target: Target, conv: Converter) -> ExportReport:
     out = _Out(stage)
@@ -143,26 +170,7 @@ def _write(ds: Dataset, stage: Path, options: Mapping[str, Any], progress: Progr
         for item in ds:
             res = conv.item(item, ds.categories)
             fname = _checked_name(item.id, item.subset, media_filename(item, image_ext))
-            meta_xml = item.meta.get("voc_xml")
-            if target.xml and (res.objects or keep_empty or isinstance(meta_xml, Mapping)):
-                mx = meta_xml if isinstance(meta_xml, Mapping) else {}
-                elems = [str(e) for e in mx.get("elems", DEFAULT_ELEMS)]
-                depth = mx.get("depth") if mx else "3"
-                size = item.media.size if item.media is not None else None
-                out.write(f"{ANNOTATIONS}/{item.id}.xml",
-                          annotation_xml(elems, fname, size, None if depth is None else str(depth),
-                                         bool(res.shapes), res.objects))
-            void = item.meta.get("voc_void") if isinstance(item.meta.get("voc_void"), Mapping) else {}
-            if target.masks and (res.shapes or void):
-                size = res.mask_size or (item.media.size if item.media is not None else None)
-                if size is None and void:
-                    size = tuple(next(iter(void.values()))["size"])
-                if size is not None:
-                    with_obj = any(s.want >= 0 for s in res.shapes) or "object" in void
-                    cls, obj = paint(list(res.shapes), size, bg, void, with_obj)
-                    out.write(f"{CLASS_MASKS}/{item.id}.png", png_bytes(cls, pal))
-                    if obj is not None:
-                        out.write(f"{OBJECT_MASKS}/{item.id}.png", png_bytes(obj, obj_pal))
+            write_item_files(out, item, res, fname, target, keep_empty, bg, pal, obj_pal)
             if res.labels:
                 any_labels = True
                 cls_values.setdefault(item.subset, {})[item.id] = dict(res.labels)

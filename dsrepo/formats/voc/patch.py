@@ -74,16 +74,12 @@ def patch_voc(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRo
     from dsrepo.formats.common.media import media_filename, save_image
     from dsrepo.formats.voc.convert import Converter, Target
     from dsrepo.formats.voc.exporter import LABELMAP_FILE, _checked_name, _from_voc, _Out, _remap, _tasks, \
-        _write_lists, format_name
+        _write_lists, format_name, write_item_files
     from dsrepo.formats.voc.items import default_sets
     from dsrepo.formats.voc.labelmap import background_index, categories_from_entries, \
         entries_from_categories, format_labelmap, palette, voc_color
-    from dsrepo.formats.voc.segm import paint, png_bytes
-    from dsrepo.formats.voc.tasks import (
-        ACTION, ANNOTATIONS, CLASS_MASKS, CLASSIFICATION, DETECTION, IMAGES, LAYOUT, OBJECT_MASKS,
-        SEGMENTATION, set_dirs,
-    )
-    from dsrepo.formats.voc.xmlwrite import DEFAULT_ELEMS, annotation_xml
+    from dsrepo.formats.voc.tasks import ACTION, CLASS_MASKS, CLASSIFICATION, DETECTION, IMAGES, LAYOUT, \
+        SEGMENTATION, set_dirs
 
     mode = str(options.get("label_map") or "source")
     if mode not in ("source", "voc"):
@@ -124,26 +120,7 @@ def patch_voc(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRo
                 first = len(w.files)
                 res = conv.item(item, ds.categories)
                 fname = _checked_name(item.id, item.subset, media_filename(item, image_ext))
-                meta_xml = item.meta.get("voc_xml")
-                if target.xml and (res.objects or keep_empty or isinstance(meta_xml, Mapping)):
-                    mx = meta_xml if isinstance(meta_xml, Mapping) else {}
-                    elems = [str(e) for e in mx.get("elems", DEFAULT_ELEMS)]
-                    depth = mx.get("depth") if mx else "3"
-                    size = item.media.size if item.media is not None else None
-                    w.write(f"{ANNOTATIONS}/{item.id}.xml",
-                            annotation_xml(elems, fname, size, None if depth is None else str(depth),
-                                           bool(res.shapes), res.objects))
-                void = item.meta.get("voc_void") if isinstance(item.meta.get("voc_void"), Mapping) else {}
-                if target.masks and (res.shapes or void):
-                    size = res.mask_size or (item.media.size if item.media is not None else None)
-                    if size is None and void:
-                        size = tuple(next(iter(void.values()))["size"])
-                    if size is not None:
-                        with_obj = any(s.want >= 0 for s in res.shapes) or "object" in void
-                        cls, obj = paint(list(res.shapes), size, bg, void, with_obj)
-                        w.write(f"{CLASS_MASKS}/{item.id}.png", png_bytes(cls, pal))
-                        if obj is not None:
-                            w.write(f"{OBJECT_MASKS}/{item.id}.png", png_bytes(obj, obj_pal))
+                write_item_files(w, item, res, fname, target, keep_empty, bg, pal, obj_pal)
                 sets = item.meta.get("voc_sets")
                 in_dirs = [str(d) for d in sets] if isinstance(sets, (list, tuple)) else \
                     default_sets(item.annotations, ds.categories)
