@@ -86,6 +86,27 @@ def _names_file_text(stored: Mapping[str, Any], names: list[str]) -> str:
     return names_text(names)
 
 
+def item_paths(item: Any, m: Any, image_ext: Any, strip_data: bool) -> tuple[str, str]:
+    """``(image path relative to the root, its line in the subset list)`` of an item, keeping
+    the imported path and list line while they still name the same image (``m``: the item's
+    yolo meta). Shared by the exporter and the incremental-export hook."""
+    name = image_filename(item, image_ext)
+    rel = f"{subset_base(item.subset)}/{name}"
+    p = m.get("p")
+    if isinstance(p, str) and (p == name or p.endswith("/" + name)):
+        rel = p
+    line = list_line(rel, strip_data)
+    raw = m.get("l")
+    if isinstance(raw, str):
+        try:
+            if local_path(raw, strip_data, None, None) == rel:
+                line = raw
+        except DatasetError:
+            pass
+    return rel, line
+
+
+
 def save_darknet(ds: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
     """Write ``ds`` as a darknet YOLO dataset into folder ``out``."""
     subsets = ds.subsets()
@@ -109,19 +130,7 @@ def save_darknet(ds: Dataset, out: Path, options: Mapping[str, Any], progress: P
     with progress.task("yolo: writing labels", total=len(ds)) as bar:
         for item in ds:
             m = item_meta(item, NS)
-            name = image_filename(item, image_ext)
-            rel = f"{subset_base(item.subset)}/{name}"
-            p = m.get("p")
-            if isinstance(p, str) and (p == name or p.endswith("/" + name)):
-                rel = p
-            line = list_line(rel, strip_data)
-            raw = m.get("l")
-            if isinstance(raw, str):
-                try:
-                    if local_path(raw, strip_data, None, None) == rel:
-                        line = raw
-                except DatasetError:
-                    pass
+            rel, line = item_paths(item, m, image_ext, strip_data)
             lists[item.subset].append(line)
             label = label_path_of(rel)
             other = labels_seen.setdefault(label, item.key)

@@ -23,10 +23,10 @@ def patch_darknet(changed: Dataset, order: Sequence[tuple[str, str]], rows: Mapp
                   progress: Progress) -> tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None:
     """Write the changed items' label files and every shared file as save_darknet does."""
     from dsrepo.formats.common.lossy import LossTracker
-    from dsrepo.formats.yolo.darknet_in import DATA_FILE, RESERVED, list_line, local_path, subset_base
-    from dsrepo.formats.yolo.darknet_out import _data_entries, _data_text, _names_file_text, _stored
+    from dsrepo.formats.yolo.darknet_in import DATA_FILE, RESERVED, local_path
+    from dsrepo.formats.yolo.darknet_out import _data_entries, _data_text, _names_file_text, _stored, item_paths
     from dsrepo.formats.yolo.labels import NS
-    from dsrepo.formats.yolo.writer import FileSink, LineMode, LineWriter, image_filename, item_meta, \
+    from dsrepo.formats.yolo.writer import FileSink, LineMode, LineWriter, item_meta, \
         label_path_of, lines_text
 
     seen: dict[str, None] = {}
@@ -54,19 +54,7 @@ def patch_darknet(changed: Dataset, order: Sequence[tuple[str, str]], rows: Mapp
     with progress.task("yolo: writing changed labels", total=len(changed)) as bar:
         for item in changed:
             m = item_meta(item, NS)
-            name = image_filename(item, image_ext)
-            rel = f"{subset_base(item.subset)}/{name}"
-            p = m.get("p")
-            if isinstance(p, str) and (p == name or p.endswith("/" + name)):
-                rel = p
-            line = list_line(rel, strip_data)
-            raw = m.get("l")
-            if isinstance(raw, str):
-                try:
-                    if local_path(raw, strip_data, None, None) == rel:
-                        line = raw
-                except DatasetError:
-                    pass
+            rel, line = item_paths(item, m, image_ext, strip_data)
             label = label_path_of(rel)
             files = []
             ann_lines = writer.lines(item)
