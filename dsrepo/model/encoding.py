@@ -69,6 +69,19 @@ def _n(value: Any) -> Any:
             if c is str or c is int or (c is float and v - v == 0.0 and v != 0.0):
                 out[k] = v  # the common plain values, inline
                 continue
+            if c is list:  # lists of plain numbers (boxes, point lists), inline
+                lst = []
+                for x in v:
+                    cx = x.__class__
+                    if cx is float and x - x == 0.0:
+                        lst.append(x + 0.0)
+                    elif cx is int or cx is str:
+                        lst.append(x)
+                    else:
+                        break
+                else:
+                    out[k] = lst
+                    continue
             try:
                 out[k] = _n(v)
             except _Bad as e:
