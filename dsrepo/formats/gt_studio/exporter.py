@@ -19,11 +19,11 @@ from dsrepo.formats.common.lossy import (
     ANNOTATION_ATTRIBUTES, COVERED_PIXELS, HIDDEN_SHAPES, ITEM_ATTRIBUTES, SUBSET_NAMES, UNKNOWN_SIZE, LossTracker,
     kind_word,
 )
-from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.formats.gt_studio.geometry import far_corner, to_normal
 from dsrepo.formats.gt_studio.importer import instance_label
 from dsrepo.formats.gt_studio.parse import KIND_ORDER, NS, parse_hex
 from dsrepo.formats.gt_studio.raster import encode_rgb, hex_of, palette
+from dsrepo.formats.segments_ai.exporter import image_url
 from dsrepo.model.annotations import AnnType
 from dsrepo.model.dataset import Dataset
 from dsrepo.model.item import DEFAULT_SUBSET, Item
@@ -149,17 +149,7 @@ class _Export:
         return d
 
     def _image_url(self, item: Item, m: Mapping[str, Any]) -> str | None:
-        media, ext, url = item.media, self.opt.get("image_ext"), m.get("url")
-        if self.opt.get("save_media") and media is not None:
-            rel = "images/" + safe_relpath(media_filename(item, ext), None, f"item {item.id}")
-            if save_image(item, self.out / rel, ext):
-                self.files.append(rel)
-                url = rel
-            else:
-                self.missing.append(item.id)
-        if url is None and media is not None:
-            url = "images/" + media_filename(item, ext)
-        return url
+        return image_url(item, m.get("url"), self.out, self.opt, self.files, self.missing)
 
     def add(self, item: Item) -> None:
         if item.id in self.seen and self.seen[item.id] != item.subset:

@@ -37,6 +37,24 @@ def _ns(m: Mapping[str, Any]) -> Mapping[str, Any]:
     return v if isinstance(v, Mapping) else {}
 
 
+def image_url(item: Item, url: str | None, out: Path, opt: Mapping[str, Any], files: list[str],
+              missing: list[str]) -> str | None:
+    """The URL an export writes for an item's image: ``images/<name>``, saved there (and
+    added to ``files``, or the id to ``missing``) with ``--save-media``; else the URL the
+    item was read with. Shared by the Segments.ai and GT Studio exporters."""
+    media, ext = item.media, opt.get("image_ext")
+    if opt.get("save_media") and media is not None:
+        rel = "images/" + safe_relpath(media_filename(item, ext), None, f"item {item.id}")
+        if save_image(item, out / rel, ext):
+            files.append(rel)
+            url = rel
+        else:
+            missing.append(item.id)
+    if url is None and media is not None:
+        url = "images/" + media_filename(item, ext)
+    return url
+
+
 def _assign_ids(anns: list) -> list[int]:
     """Annotation ids: kept when in 1..2**24-1 and unique in the item, else new."""
     used: set[int] = set()
@@ -76,18 +94,7 @@ class _Export:
         return ls if isinstance(ls, str) and ls else GROUND_TRUTH
 
     def _image(self, item: Item, m: Mapping[str, Any]) -> dict | None:
-        media = item.media
-        ext = self.opt.get("image_ext")
-        url = m.get("url")
-        if self.opt.get("save_media") and media is not None:
-            rel = "images/" + safe_relpath(media_filename(item, ext), None, f"item {item.id}")
-            if save_image(item, self.out / rel, ext):
-                self.files.append(rel)
-                url = rel
-            else:
-                self.missing.append(item.id)
-        if url is None and media is not None:
-            url = "images/" + media_filename(item, ext)
+        url = image_url(item, m.get("url"), self.out, self.opt, self.files, self.missing)
         if url is None:
             return None
         d = {"url": url}

@@ -20,7 +20,7 @@ from dsrepo.formats.yolo.darknet_in import (
 )
 from dsrepo.formats.yolo.labels import NS
 from dsrepo.formats.yolo.writer import (
-    FileSink, LineMode, LineWriter, image_filename, item_meta, label_path_of, lines_text,
+    FileSink, LineMode, LineWriter, image_filename, item_meta, label_path_of, write_item,
 )
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
@@ -133,14 +133,7 @@ def save_darknet(ds: Dataset, out: Path, options: Mapping[str, Any], progress: P
             rel, line = item_paths(item, m, image_ext, strip_data)
             lists[item.subset].append(line)
             label = label_path_of(rel)
-            other = labels_seen.setdefault(label, item.key)
-            if other != item.key:
-                raise ExportError(f"items {other[1]!r} and {item.id!r} would share label file {label}")
-            ann_lines = writer.lines(item)
-            if ann_lines or not m.get("nl"):
-                sink.text(label, lines_text(ann_lines))
-            if options.get("save_media"):
-                sink.image(item, rel, image_ext)
+            write_item(sink, writer, item, m, rel, label, labels_seen, bool(options.get("save_media")), image_ext)
             bar.advance()
     tracker.finish()
     for s in subsets:

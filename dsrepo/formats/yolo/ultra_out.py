@@ -25,7 +25,9 @@ from dsrepo.formats.yolo.labels import NS_ULTRALYTICS as NS
 from dsrepo.formats.yolo.ultra_in import (
     DEFAULT_YAML, default_folder, is_list_file, label_of, list_line, split_rel,
 )
-from dsrepo.formats.yolo.writer import FileSink, LineMode, LineWriter, image_filename, item_meta, lines_text
+from dsrepo.formats.yolo.writer import (
+    FileSink, LineMode, LineWriter, image_filename, item_meta, write_item,
+)
 from dsrepo.formats.yolo.yamlio import (
     STANDARD_SPLITS, dump_yaml, flow_list, load_yaml, names_node, read_kpt_shape, read_names, split_values,
 )
@@ -181,14 +183,7 @@ def save_ultralytics(ds: Dataset, out: Path, options: Mapping[str, Any], progres
                     line = m["l"]
                 lists.setdefault(list_rel, []).append(line)
             label = label_of(rel)
-            other = labels_seen.setdefault(label, item.key)
-            if other != item.key:
-                raise ExportError(f"items {other[1]!r} and {item.id!r} would share label file {label}")
-            ann_lines = writer.lines(item)
-            if ann_lines or not m.get("nl"):
-                sink.text(label, lines_text(ann_lines))
-            if options.get("save_media"):
-                sink.image(item, rel, image_ext)
+            write_item(sink, writer, item, m, rel, label, labels_seen, bool(options.get("save_media")), image_ext)
             bar.advance()
     tracker.finish()
     for s in subsets:

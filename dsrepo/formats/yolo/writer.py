@@ -11,7 +11,9 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
+from dsrepo.errors import ExportError
 from dsrepo.formats.common.lossy import (
     ANNOTATION_ATTRIBUTES, BAD_LABEL, ITEM_ATTRIBUTES, UNLABELED, UNKNOWN_SIZE, LossTracker, kind_word,
 )
@@ -207,3 +209,19 @@ def item_meta(item: Item, ns: str) -> dict:
     """The item's ``meta[ns]`` as a plain dict (empty if absent)."""
     m = item.meta.get(ns) if item.meta else None
     return dict(m) if m is not None and hasattr(m, "get") else {}
+
+
+def write_item(sink: "FileSink", writer: "LineWriter", item: Item, meta: Mapping[str, Any], image_rel: str,
+               label: str, seen: dict[str, tuple[str, str]], save_media: bool, image_ext: str | None) -> None:
+    """Write an item's label file ``label`` (unless it had none and has no lines) and, with
+    ``save_media``, its image at ``image_rel``; ExportError if another item already wrote
+    ``label`` (``seen`` maps label files to item keys). Shared by both YOLO exporters."""
+    other = seen.setdefault(label, item.key)
+    if other != item.key:
+        raise ExportError(f"items {other[1]!r} and {item.id!r} would share label file {label}")
+    ann_lines = writer.lines(item)
+    if ann_lines or not meta.get("nl"):
+        sink.text(label, lines_text(ann_lines))
+    if save_media:
+        sink.image(item, image_rel, image_ext)
+
