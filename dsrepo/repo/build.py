@@ -90,7 +90,7 @@ def _store_output(repo: "Repo", target: str, key: str, ds: "Dataset", progress: 
                   record: str | None = None) -> dict[str, Any]:
     """Store ``ds`` (unless it is stored already as ``record``) and index it under ``key``."""
     from dsrepo.model.encoding import encode_categories, encode_item
-    from dsrepo.repo.lists import write_list
+    from dsrepo.repo.lists import write_item_list, write_list
     from dsrepo.repo.snapshot import plain_options
 
     store = repo.store
@@ -109,7 +109,7 @@ def _store_output(repo: "Repo", target: str, key: str, ds: "Dataset", progress: 
                 entries.append([item.subset, item.id, store.put_packed("item", data)])
             bar.advance()
         if record is None:
-            rec = SourceRecord(name=target, format="", items=write_list(store, entries, 2), count=len(entries),
+            rec = SourceRecord(name=target, format="", items=write_item_list(store, entries), count=len(entries),
                                files=write_list(store, [], 1), nfiles=0, media_bytes=0,
                                categories=store.put_loose("categories", encode_categories(ds.categories)),
                                subset_meta=store.put_loose("meta", orjson.dumps(plain_options(ds.subset_meta),

@@ -134,7 +134,7 @@ def _merge_source(repo: "Repo", name: str, rb: str | None, ro: str, rt: str, iou
     from dsrepo.model.categories import Categories
     from dsrepo.model.encoding import encode_categories
     from dsrepo.model.merge import base_label_map, merge_categories, merge_items
-    from dsrepo.repo.lists import write_list
+    from dsrepo.repo.lists import write_item_list, write_list
 
     b = load_record(repo, rb) if rb else None
     o, t = load_record(repo, ro), load_record(repo, rt)
@@ -182,7 +182,7 @@ def _merge_source(repo: "Repo", name: str, rb: str | None, ro: str, rt: str, iou
             entries.append([s, i, h])
     files = _merge_files(repo, b, o, t)
     meta, _ = _three(b.subset_meta if b else None, o.subset_meta, t.subset_meta)
-    rec = SourceRecord(name=name, format=o.format, items=write_list(repo.store, entries, 2), count=len(entries),
+    rec = SourceRecord(name=name, format=o.format, items=write_item_list(repo.store, entries), count=len(entries),
                        files=write_list(repo.store, files, 1), nfiles=len(files),
                        media_bytes=sum(int(f[2]) for f in files),
                        categories=repo.store.put_loose("categories", encode_categories(cm.categories)),

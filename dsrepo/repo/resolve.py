@@ -35,7 +35,7 @@ def _selected(conflicts: Sequence[Conflict], names: Sequence[str]) -> list[Confl
 
 def _take_items(repo: "Repo", source: str, items: Sequence[Conflict], progress: Progress) -> None:
     """Replace the conflicting items of ``source``'s working copy by their version."""
-    from dsrepo.repo.lists import write_list
+    from dsrepo.repo.lists import write_item_list
     from dsrepo.repo.rewrite import rewrite_source
     from dsrepo.repo.working import examine
 
@@ -53,7 +53,7 @@ def _take_items(repo: "Repo", source: str, items: Sequence[Conflict], progress: 
             entries.append([s, i, h])
     entries += [[s, i, h] for (s, i), h in want.items() if h is not None]
     with repo.store.pack_session():
-        items_id = write_list(repo.store, entries, 2)
+        items_id = write_item_list(repo.store, entries)
     new = replace(rec, items=items_id, count=len(entries))
     rewrite_source(repo, source, w, repo.store.put_loose("source", new.to_bytes()), progress=progress)
 

@@ -19,7 +19,7 @@ import orjson
 
 from dsrepo.errors import DatasetError
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.lists import write_list
+from dsrepo.repo.lists import write_item_list, write_list
 from dsrepo.repo.records import SourceRecord
 
 if TYPE_CHECKING:
@@ -151,7 +151,7 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
                 md5, size = repo.media.put_file(Path(root) / rel, md5)
                 files.append([rel, md5, size, "x"])
         files.sort(key=lambda f: f[0])
-        items_id = write_list(store, entries, 2)
+        items_id = write_item_list(store, entries)
         files_id = write_list(store, files, 1)
     cats_id = store.put_loose("categories", encode_categories(ds.categories))
     meta_id = store.put_loose("meta", orjson.dumps(_plain(ds.subset_meta), option=orjson.OPT_SORT_KEYS))

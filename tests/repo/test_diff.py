@@ -335,3 +335,46 @@ def test_stored_dict_diff_equals_model_diff_items(two_commits):
         want += [("removed", x.id, (), None) for x in d.removed] + [("added", x.id, (), None) for x in d.added]
         assert [(x.kind, x.id, x.fields, x.iou) for x in it.annotations] == want
         assert [x.old for x in it.annotations if x.kind == "changed"] == [c.before for c in d.changed]
+
+
+def test_item_lists_compared_by_chunk_with_and_without_tallies(tmp_path):
+    """Chunks in both lists are not read when B's list has a per-subset tally; lists
+    written before tallies existed give the same counts, and the same entries stored with
+    and without a tally are not 'reordered'."""
+    from types import SimpleNamespace
+
+    from dsrepo.repo.diff import _compare_lists
+    from dsrepo.repo.lists import write_item_list, write_list
+    from dsrepo.repo.objects import ObjectStore, content_hash
+    from dsrepo.repo.sides import SideSource
+
+    store = ObjectStore(tmp_path / "objects", tmp_path / "packs", tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
+    entries = [["val" if i % 4 == 0 else "train", f"{i:05d}", content_hash(str(i).encode())] for i in range(3000)]
+    edited = [list(e) for e in entries]
+    edited[12][2] = content_hash(b"changed")  # a val item
+    edited[1001][2] = content_hash(b"changed too")  # a train item
+    del edited[2001]  # a train item
+    edited.append(["val", "new", content_hash(b"new")])
+    with store.pack_session():
+        lists = {"old plain": write_list(store, entries, 2), "old": write_item_list(store, entries),
+                 "new": write_item_list(store, edited), "new plain": write_list(store, edited, 2)}
+    repo = SimpleNamespace(store=store)
+    side = {k: SideSource("coco", "coco", record=SimpleNamespace(items=h)) for k, h in lists.items()}
+    reads = []
+    real_read = store.read_packed
+    store.read_packed = lambda h: reads.append(h) or real_read(h)
+    for a, b in (("old", "new"), ("old plain", "new plain"), ("old plain", "new")):
+        reads.clear()
+        change, subsets, modified = _compare_lists(repo, side[a], side[b])
+        assert [s.to_json() for s in subsets] == [
+            {"subset": "train", "added": 0, "removed": 1, "modified": 1, "unchanged": 2248},
+            {"subset": "val", "added": 1, "removed": 0, "modified": 1, "unchanged": 749}], (a, b)
+        assert sorted(modified) == [("train", "01001"), ("val", "00012")]
+        assert change.added == (("val", "new"),) and change.removed == (("train", "02001"),)
+        assert not change.reordered
+        if b == "new":  # tallied: only the chunks around the 4 edits are read, on each side
+            assert 2 <= len(reads) <= 2 * 8
+    change, subsets, _m = _compare_lists(repo, side["old plain"], side["old"])
+    assert not (change.added or change.removed or change.modified or change.reordered)
+    assert [s.to_json()["unchanged"] for s in subsets] == [2250, 750]

@@ -11,7 +11,7 @@ from dsrepo.errors import CorruptObjectError, RepoError
 from dsrepo.model import Bbox, Item
 from dsrepo.model.encoding import content_hash as model_hash
 from dsrepo.model.encoding import encode_item, item_hash
-from dsrepo.repo.lists import list_chunks, read_list, write_list
+from dsrepo.repo.lists import list_chunks, list_info, read_list, write_item_list, write_list
 from dsrepo.repo.mediastore import MediaStore
 from dsrepo.repo.objects import ObjectStore, content_hash
 
@@ -113,6 +113,20 @@ def test_chunked_list_edit_rewrites_few_chunks(store):
     assert read_list(store, b) == edited
     new_chunks = set(h for h, _ in cb) - set(h for h, _ in ca)
     assert 1 <= len(new_chunks) <= 6
+
+
+def test_item_list_tally_per_subset(store):
+    entries = [["train" if i % 3 else "val", f"{i:05d}", content_hash(str(i).encode())] for i in range(700)]
+    with store.pack_session():
+        tallied = write_item_list(store, entries)
+        plain = write_list(store, entries, 2)
+    chunks, tally = list_info(store, tallied)
+    assert tally == {"train": 466, "val": 234}
+    assert list_info(store, plain) == (chunks, None)  # same chunks; a list written without a tally has none
+    assert read_list(store, tallied) == entries
+    bad = store.put_loose("list", b'{"chunks": [], "n": 0, "tally": {"train": 3}}')
+    with pytest.raises(CorruptObjectError, match=f"list {bad}: malformed .tally does not add up"):
+        list_info(store, bad)
 
 
 def test_media_store_put_and_copy_out(tmp_path):
