@@ -50,9 +50,16 @@ def _dsrepo_exe() -> list[str]:
     return [str(exe)] if exe.is_file() else [sys.executable, "-m", "dsrepo"]
 
 
+def _env(extra: dict | None = None) -> dict:
+    """The environment of timed commands: bytecode caching on, as in a normal install
+    (a sandbox that sets PYTHONDONTWRITEBYTECODE recompiles every module at each start)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **(extra or {})}
+
+
 def _timed(cmd: list[str], cwd: Path, env: dict | None = None) -> float:
     t = time.perf_counter()
-    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=_env(env))
     dt = time.perf_counter() - t
     if r.returncode != 0:
         raise SystemExit(f"command failed ({r.returncode}): {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")

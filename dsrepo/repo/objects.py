@@ -43,8 +43,9 @@ class ObjectStore:
         self.objects_dir = objects_dir
         self.packs_dir = packs_dir
         self.tmp_dir = tmp_dir
-        self._index: dict[bytes, tuple[int, int, int, int, int]] | None = None
+        self._index: dict[bytes, int] | None = None
         self._readers: list["PackReader"] = []
+        self._pack_indexes: list["PackIndex"] = []
         self._writer: "PackWriter | None" = None
 
     # -- loose ---------------------------------------------------------------------------
@@ -118,24 +119,34 @@ class ObjectStore:
             return []
         return sorted(p for p in self.packs_dir.glob("pack-*.pack") if p.with_suffix(".idx").is_file())
 
-    def _load_index(self) -> dict[bytes, tuple[int, int, int, int, int]]:
+    def _load_index(self) -> dict[bytes, int]:
+        """Packed object hash -> ``pack number << 32 | entry number`` (the first pack
+        holding it wins)."""
         if self._index is None:
-            from dsrepo.repo.packs import PackReader, read_index
+            from dsrepo.repo.packs import PackIndex, PackReader
 
-            index: dict[bytes, tuple[int, int, int, int, int]] = {}
-            self._readers = []
-            for n, pack in enumerate(self.pack_paths()):
+            index: dict[bytes, int] = {}
+            self._readers, self._pack_indexes = [], []
+            for pack in self.pack_paths():
                 self._readers.append(PackReader(pack))
-                for h, block, block_len, off, length, _t in read_index(pack.with_suffix(".idx")):
-                    index.setdefault(h, (n, block, block_len, off, length))
+                self._pack_indexes.append(PackIndex(pack.with_suffix(".idx")))
+            for n in range(len(self._pack_indexes) - 1, -1, -1):  # earlier packs overwrite later ones
+                index.update(zip(self._pack_indexes[n].hashes(), range(n << 32, (n << 32) + (1 << 32))))
             self._index = index
         return self._index
+
+    def _entry(self, pos: int) -> tuple[int, int, int, int, int]:
+        """``(pack number, block offset, block length, offset, length)`` of an index position."""
+        n = pos >> 32
+        _h, block, block_len, off, length, _t = self._pack_indexes[n].entry(pos & 0xFFFFFFFF)
+        return n, block, block_len, off, length
 
     def reload(self) -> None:
         """Forget cached pack indexes (after packs were added or removed by gc)."""
         for r in self._readers:
             r.close()
         self._readers = []
+        self._pack_indexes = []
         self._index = None
 
     def has_packed(self, h: str) -> bool:
@@ -146,17 +157,19 @@ class ObjectStore:
         """Every packed object hash (raw bytes)."""
         return set(self._load_index())
 
-    def read_packed(self, h: str) -> bytes:
-        """Data of packed object ``h`` (verified)."""
-        b = bytes.fromhex(h)
-        ent = self._load_index().get(b)
-        if ent is None:
-            raise CorruptObjectError(f"object {h} is missing from the store (not in any pack)")
+    def _read_at(self, h: str, ent: tuple[int, int, int, int, int]) -> bytes:
         n, block, block_len, off, length = ent
         data = self._readers[n].read(block, block_len, off, length)
         if content_hash(data) != h:
             raise CorruptObjectError(f"object {h} is corrupt in {self._readers[n].path.name}")
         return data
+
+    def read_packed(self, h: str) -> bytes:
+        """Data of packed object ``h`` (verified)."""
+        pos = self._load_index().get(bytes.fromhex(h))
+        if pos is None:
+            raise CorruptObjectError(f"object {h} is missing from the store (not in any pack)")
+        return self._read_at(h, self._entry(pos))
 
     def read_packed_many(self, hashes: list[str]) -> list[bytes]:
         """Data of packed objects ``hashes`` (verified), in that order; read in pack and
@@ -164,11 +177,13 @@ class ObjectStore:
         index = self._load_index()
         keyed = []
         for k, h in enumerate(hashes):
-            ent = index.get(bytes.fromhex(h))
-            keyed.append((ent[0], ent[1], ent[3], k) if ent is not None else (-1, 0, 0, k))
+            pos = index.get(bytes.fromhex(h))
+            if pos is None:
+                raise CorruptObjectError(f"object {h} is missing from the store (not in any pack)")
+            keyed.append((self._entry(pos), k))
         out: list[bytes] = [b""] * len(hashes)
-        for *_pos, k in sorted(keyed):
-            out[k] = self.read_packed(hashes[k])
+        for ent, k in sorted(keyed):
+            out[k] = self._read_at(hashes[k], ent)
         return out
 
     def put_packed(self, type_name: str, data: bytes, h: str | None = None) -> str:

@@ -46,10 +46,10 @@ _CNT = struct.Struct(">I")
 TYPE_CODES = {"item": 1, "chunk": 2, "blob": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 LEVEL = 1  # zlib level: fast
-BLOCK = 256 * 1024
+BLOCK = 64 * 1024  # smaller blocks: a random read inflates less (~1 % larger packs than 256 KB)
 _INFLIGHT = 8
 _CACHED_BLOCKS = 8
-_STEP = 64 * 1024  # a block is decompressed on demand, at least this much further at a time
+_STEP = 16 * 1024  # a block is decompressed on demand, at least this much further at a time
 _SWITCH_INTERVAL = 0.0002
 
 Entry = tuple[bytes, int, int, int, int, int]  # hash, block offset, block length, offset, length, type
@@ -68,16 +68,39 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def read_index(idx_path: Path) -> list[Entry]:
-    """Entries of an index file (CorruptObjectError if malformed)."""
+def _index_bytes(idx_path: Path) -> tuple[bytes, int]:
     data = idx_path.read_bytes()
     if data[:8] != IDX_MAGIC or len(data) < 12:
         raise CorruptObjectError(f"{idx_path}: not a dsrepo pack index")
     (count,) = _CNT.unpack_from(data, 8)
-    body = memoryview(data)[12:]
-    if len(body) != count * _ENT.size:
-        raise CorruptObjectError(f"{idx_path}: truncated pack index ({len(body)} bytes for {count} entries)")
-    return list(_ENT.iter_unpack(body))
+    if len(data) - 12 != count * _ENT.size:
+        raise CorruptObjectError(f"{idx_path}: truncated pack index ({len(data) - 12} bytes for {count} entries)")
+    return data, count
+
+
+def read_index(idx_path: Path) -> list[Entry]:
+    """Entries of an index file (CorruptObjectError if malformed)."""
+    data, _count = _index_bytes(idx_path)
+    return list(_ENT.iter_unpack(memoryview(data)[12:]))
+
+
+class PackIndex:
+    """An index file kept as bytes: hashes are sliced out once (for a dict lookup) and
+    an entry is unpacked only when its object is read."""
+
+    __slots__ = ("data", "count")
+
+    def __init__(self, idx_path: Path) -> None:
+        self.data, self.count = _index_bytes(idx_path)
+
+    def hashes(self) -> list[bytes]:
+        """The object hashes, in index order (position ``k`` is entry ``k``)."""
+        d, size = self.data, _ENT.size
+        return [d[o:o + 20] for o in range(12, 12 + self.count * size, size)]
+
+    def entry(self, k: int) -> Entry:
+        """Entry number ``k``: hash, block offset, block length, offset, length, type."""
+        return _ENT.unpack_from(self.data, 12 + k * _ENT.size)
 
 
 def iter_blocks(pack_path: Path) -> Iterator[tuple[int, bytes]]:
