@@ -9,6 +9,7 @@ import msgspec
 import orjson
 
 from dsrepo.errors import DatasetError
+from dsrepo.formats.coco.lazyseg import lazy_parts
 from dsrepo.formats.coco.meta import NS, fp_bytes, int_spec, rle_json
 from dsrepo.formats.coco.parse import UNSET, CAnn, _loads_lenient, check_bbox, check_segmentation
 from dsrepo.formats.coco.tasks import CAPTIONS, LABELS, PANOPTIC, PERSON_KEYPOINTS
@@ -160,10 +161,13 @@ def _finish_meta(m: dict, omit: list, x: dict) -> dict:
     return {NS: m} if m else {}
 
 
-def _seg_plan(ctx, i: int, a: CAnn, m: dict) -> tuple[str, Any]:
+def _seg_plan(ctx, i: int, a: CAnn, m: dict, lazy: bool = False) -> tuple[str, Any]:
     """Decode a segmentation: ``("rle", rle)``, ``("poly", parts)`` or ``("none", None)``;
-    sets ``g`` (and ``ints``) in ``m``."""
+    sets ``g`` (and ``ints``) in ``m``. With ``lazy``, compact polygon lists are not
+    decoded: ``("lazy", (raw JSON, number of parts))`` (see :mod:`.lazyseg`)."""
     raw = bytes(a.segmentation)
+    if lazy and raw[:2] == b"[[" and _PSET is not None:
+        return "lazy", (raw, raw.count(b"[") - 1)
     if raw[:1] == b"{":
         d = _ANY.decode(raw)
         msg = check_segmentation(d)
@@ -269,7 +273,7 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
     else:
         omit.append("area")
     seg = a.segmentation
-    plan = _seg_plan(ctx, i, a, m) if seg is not UNSET else ("none", None)
+    plan = _seg_plan(ctx, i, a, m, True) if seg is not UNSET else ("none", None)
     if seg is UNSET:
         omit.append("segmentation")
     if plan[0] != "none":
@@ -284,6 +288,8 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
         lead = MappingProxyType({NS: m})
         part_meta = _TAGGED[tag] if tag else EMPTY
         kind, value = plan
+        if kind == "lazy":
+            return lazy_parts(value[0], value[1], ctx, i, a, aid, group, label, attrs, lead, m, part_meta, _PSET)
         if kind == "rle":
             try:
                 return [Mask(rle=value, id=aid, group=group, label=label, attributes=attrs, meta=lead)]

@@ -17,6 +17,7 @@ from zlib import crc32
 import orjson
 
 from dsrepo.formats.coco import objects as ob
+from dsrepo.formats.coco.lazyseg import peek_meta, unread_segmentation
 from dsrepo.formats.coco.meta import coco_meta
 from dsrepo.formats.coco.tasks import (
     AREA_TASKS, CAPTIONS, INSTANCES, LABELS, PANOPTIC, PERSON_KEYPOINTS,
@@ -56,7 +57,7 @@ class ItemRouter:
         for i, a in enumerate(item.annotations):
             t = a.type
             if t in shapes:
-                meta = a.meta
+                meta = peek_meta(a)  # routing needs the task tag only: lazy polygons stay undecoded
                 tag = coco_meta(meta).get("task") if meta else None
                 (self.untagged if tag is None else self.kp_tagged if tag == _KP else self.other_tagged).append((i, a))
                 if mode == "task":
@@ -153,11 +154,22 @@ class ItemRouter:
         fast_ok = ctx.mode != "mask"
         for obj in self._objects(shapes):
             lead = obj.leader
-            m = coco_meta(lead.meta)
+            polys = obj.polys
             label = lead.label
             if label is not None:
                 used.add(label)
-            polys = obj.polys
+            if fast_ok and polys and not (obj.masks or obj.boxes or obj.ellipses):
+                unread = unread_segmentation(polys)  # geometry as imported, never decoded
+                if unread is not None:
+                    m = coco_meta(unread[1])
+                    if "area" in m and "bbox" in m:
+                        rec = ob.common_fields(lead, m, ctx, exp.cat_id(label, m))
+                        rec["segmentation"] = orjson.Fragment(unread[0])
+                        rec["area"] = m["area"]
+                        rec["bbox"] = m["bbox"]
+                        self._add(tf, k, lead, m, ob.finish(rec, m, True) if ("x" in m or "omit" in m) else rec)
+                        continue
+            m = coco_meta(lead.meta)
             if fast_ok and polys and not (obj.masks or obj.boxes or obj.ellipses) and "ints" not in m:
                 seg_json = orjson.dumps([p.points for p in polys])
                 if m.get("g") == crc32(seg_json) and "area" in m and "bbox" in m:
