@@ -9,7 +9,7 @@ import msgspec
 import orjson
 
 from dsrepo.errors import DatasetError
-from dsrepo.formats.coco.lazyseg import lazy_parts
+from dsrepo.formats.coco.lazyseg import bbox_values, lazy_parts
 from dsrepo.formats.coco.meta import NS, fp_bytes, int_spec, rle_json
 from dsrepo.formats.coco.parse import UNSET, CAnn, _loads_lenient, check_bbox, check_segmentation
 from dsrepo.formats.coco.tasks import CAPTIONS, LABELS, PANOPTIC, PERSON_KEYPOINTS
@@ -216,12 +216,9 @@ def _make_shapes(ctx, i: int, a: CAnn, plan: tuple[str, Any], label, attrs: Mapp
 
 def _bbox_values(ctx, i: int, a: CAnn) -> list:
     """The record's bbox as given (ints stay ints); DatasetError if it is not a valid box."""
-    try:
-        v = _NUMS.decode(a.bbox)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        v = None
-    if v is None or len(v) != 4 or v[2] < 0 or v[3] < 0:
-        raise _err(ctx, i, a, check_bbox(v if v is not None else _loads_lenient(a.bbox)) or "invalid bbox")
+    v, msg = bbox_values(a.bbox)
+    if msg is not None:
+        raise _err(ctx, i, a, msg)
     return v
 
 
@@ -277,10 +274,11 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
     if seg is UNSET:
         omit.append("segmentation")
     if plan[0] != "none":
-        if a.bbox is not UNSET:
-            m["bbox"] = _bbox_values(ctx, i, a)
-        else:
+        box = a.bbox
+        if box is UNSET:
             omit.append("bbox")
+        elif plan[0] != "lazy":  # (a lazy segmentation decodes its record's bbox with it)
+            m["bbox"] = _bbox_values(ctx, i, a)
         if omit:
             m["omit"] = omit
         if x:
@@ -289,7 +287,8 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
         part_meta = _TAGGED[tag] if tag else EMPTY
         kind, value = plan
         if kind == "lazy":
-            return lazy_parts(value[0], value[1], ctx, i, a, aid, group, label, attrs, lead, m, part_meta, _PSET)
+            return lazy_parts(value[0], value[1], None if box is UNSET else bytes(box), ctx, i, a, aid, group,
+                              label, attrs, lead, m, part_meta, _PSET)
         if kind == "rle":
             try:
                 return [Mask(rle=value, id=aid, group=group, label=label, attributes=attrs, meta=lead)]

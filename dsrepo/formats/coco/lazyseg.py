@@ -4,7 +4,7 @@ Importing a train2017-sized file builds ~1.7 million polygon parts; turning ever
 segmentation's JSON into float tuples (and fingerprinting them) was about half of the
 import. A :class:`LazyPolygon` is a :class:`~dsrepo.model.annotations.Polygon` whose
 ``points`` slot holds ``(segmentation, part number)`` until ``points`` or ``meta`` is
-first read: then the record's segmentation is decoded and checked once for all its
+first read: then the record's segmentation (and bbox) is decoded and checked once for all its
 parts, the geometry fingerprint (``g``) and integer spelling (``ints``) are added to the
 lead part's COCO meta, and the object becomes a plain ``Polygon`` (same slots, its class
 switched), equal in every way to one built eagerly.
@@ -17,31 +17,46 @@ segmentation raises DatasetError (file and annotation id) when it is first read.
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, Union
 
 import msgspec
 import orjson
 
 from dsrepo.errors import DatasetError
 from dsrepo.formats.coco.meta import fp_bytes, int_spec
-from dsrepo.formats.coco.parse import UNSET, check_segmentation
+from dsrepo.formats.coco.parse import UNSET, _loads_lenient, check_bbox, check_segmentation
 from dsrepo.model.annotations import Polygon, _Common, _Shape
 
 _POINTS = _Shape.__dict__["points"]  # the slot descriptors, bypassing LazyPolygon's properties
 _META = _Common.__dict__["meta"]
 _POLY = msgspec.json.Decoder(list[tuple[float, ...]])
+_NUMS = msgspec.json.Decoder(list[Union[int, float]])
 _ANY = msgspec.json.Decoder()
 _JSON_NUMBERS = b"0123456789.,-[]"
 
 
+def bbox_values(raw: Any) -> tuple[list | None, str | None]:
+    """A record's bbox JSON as given (ints stay ints), or ``(None, error message)``."""
+    try:
+        v = _NUMS.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        v = None
+    if v is None or len(v) != 4 or v[2] < 0 or v[3] < 0:
+        return None, check_bbox(v if v is not None else _loads_lenient(raw)) or "invalid bbox"
+    return v, None
+
+
 class Segmentation:
-    """One record's polygon segmentation as raw JSON (``[[...], ...]``), decoded once."""
+    """One record's polygon segmentation as raw JSON (``[[...], ...]``) and its bbox JSON
+    (None if the record has none), decoded once."""
 
-    __slots__ = ("raw", "count", "path", "number", "record_id", "lead_meta", "_parts", "_plain")
+    __slots__ = ("raw", "count", "bbox", "path", "number", "record_id", "lead_meta", "_parts", "_plain")
 
-    def __init__(self, raw: bytes, count: int, path: Any, number: int, record_id: Any, lead_meta: dict) -> None:
+    def __init__(self, raw: bytes, count: int, bbox: bytes | None, path: Any, number: int, record_id: Any,
+                 lead_meta: dict) -> None:
         self.raw = raw
         self.count = count
+        self.bbox = bbox
         self.path = path
         self.number = number  # the record's position and id, for error messages
         self.record_id = record_id
@@ -58,6 +73,16 @@ class Segmentation:
             raw = self.raw
             self._plain = not raw.translate(None, _JSON_NUMBERS) and b"-0" not in raw
         return self._plain
+
+    def meta(self) -> dict:
+        """The lead part's COCO meta with the record's ``bbox`` (decoded on first use)."""
+        m = self.lead_meta
+        if self.bbox is not None and "bbox" not in m:
+            v, msg = bbox_values(self.bbox)
+            if msg is not None:
+                raise self._error(msg)
+            m["bbox"] = v
+        return m
 
     def _error(self, msg: str) -> DatasetError:
         where = f"annotation id {self.record_id}" if self.record_id is not UNSET else f"annotation #{self.number}"
@@ -85,7 +110,7 @@ class Segmentation:
                 raise self._error(f"segmentation polygon {k} has an odd number of coordinates ({len(p)})")
         if b"-0" in raw:  # the model stores -0.0 as 0.0
             parts = [tuple(v + 0.0 for v in p) for p in parts]
-        m = self.lead_meta
+        m = self.meta()
         m["g"] = fp_bytes(orjson.dumps(parts))
         spec = int_spec(raw)
         if spec is not None:
@@ -165,16 +190,18 @@ def unread_segmentation(polys: Sequence[Any]) -> tuple[bytes, Mapping[str, Any]]
             return None
     if not seg.plain():
         return None
+    seg.meta()
     return seg.raw, _META.__get__(first)
 
 
-def lazy_parts(raw: bytes, count: int, ctx: Any, i: int, a: Any, aid: int, group: int, label: int | None,
+def lazy_parts(raw: bytes, count: int, bbox: bytes | None, ctx: Any, i: int, a: Any, aid: int, group: int, label: int | None,
                attrs: Any, lead_meta_proxy: Any, lead_meta: dict, part_meta: Any, setters: tuple) -> list:
-    """``count`` LazyPolygon parts of segmentation ``raw`` (record ``a``, number ``i``):
+    """``count`` LazyPolygon parts of segmentation ``raw`` (record ``a``, number ``i``, its
+    bbox JSON ``bbox``):
     the first with ``lead_meta_proxy`` (wrapping ``lead_meta``, which gets ``g``/``ints``
     when decoded), the rest with ``part_meta``. ``setters`` are Polygon's slot setters
     in field order (see :func:`dsrepo.formats.coco.annconv.fast_polygon`)."""
-    seg = Segmentation(raw, count, ctx.pf.path, i, a.id, lead_meta)
+    seg = Segmentation(raw, count, bbox, ctx.pf.path, i, a.id, lead_meta)
     s_id, s_group, s_label, s_z, s_attrs, s_meta, s_points = setters
     new = object.__new__
     out = []
