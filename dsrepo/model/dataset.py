@@ -18,7 +18,7 @@ from dsrepo.model.item import Item
 class Dataset:
     """Categories + items. Iterating yields items in a stable order."""
 
-    __slots__ = ("categories", "subset_meta", "_factory", "_len", "_index", "media_root")
+    __slots__ = ("categories", "subset_meta", "_factory", "_len", "_index", "media_root", "_stubs")
 
     def __init__(
         self,
@@ -27,6 +27,7 @@ class Dataset:
         subset_meta: Mapping[str, Mapping[str, Any]] | None = None,
         length: int | None = None,
         media_root: str | None = None,
+        stubs: Callable[[], Iterator[tuple[str, str, bytes, Any, Callable[[], Item]]] | None] | None = None,
     ) -> None:
         self.categories = categories
         self.subset_meta: Mapping[str, Mapping[str, Any]] = MappingProxyType(dict(subset_meta or {}))
@@ -39,6 +40,7 @@ class Dataset:
             self._len = len(stored)
         self._index: dict[tuple[str, str], Item] | None = None
         self.media_root = media_root
+        self._stubs = stubs
 
     @classmethod
     def from_items(cls, items: Iterable[Item], categories: Categories | None = None,
@@ -48,6 +50,14 @@ class Dataset:
 
     def __iter__(self) -> Iterator[Item]:
         return self._factory()
+
+    def stubs(self) -> Iterator[tuple[str, str, bytes, Any, Callable[[], Item]]] | None:
+        """The items before they are built, when the importer can fingerprint its source
+        records: ``(subset, id, fingerprint, media, build)`` in iteration order, where
+        ``build()`` returns the item and ``media`` is its media. Two items with equal
+        fingerprints and equal media content are equal. None when not available (the
+        default; datasets derived from this one have none)."""
+        return None if self._stubs is None else self._stubs()
 
     def __len__(self) -> int:
         if self._len is None:

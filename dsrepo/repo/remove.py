@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dsrepo.errors import RepoError
+from dsrepo.repo.memo import drop_memo
 from dsrepo.repo.rewrite import delete_files
 from dsrepo.repo.working import examine_for_change
 from dsrepo.repo.worktree import drop_state
@@ -29,4 +30,5 @@ def remove(repo: "Repo", name: str, keep_data: bool = False, force: bool = False
         if not keep_data and not w.missing:
             deleted, left = delete_files(repo, w, everything=force)
         drop_state(repo.layout, name)
+        drop_memo(repo.layout, name)
     return deleted, left

@@ -129,21 +129,39 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
     working copy that are neither images nor exporter output, stored byte for byte.
     Must run while holding the repository lock."""
     from dsrepo.model.encoding import encode_categories, encode_item
+    from dsrepo.repo.memo import memo_key, read_memo, write_memo
 
     media = _MediaIndex(repo, root, known_md5 or {})
     store = repo.store
     entries: list[list[str]] = []
     seen: set[tuple[str, str]] = set()
     total = len(ds) if hasattr(ds, "__len__") else None
+    stubs = ds.stubs() if hasattr(ds, "stubs") else None
+    memo = read_memo(repo.layout, name) if stubs is not None else {}
+    fresh: dict[bytes, bytes] = {}
+    if stubs is None:
+        stubs = ((it.subset, it.id, None, it.media, (lambda it=it: it)) for it in ds)
     with store.pack_session(), progress.task(f"{name}: storing items", total=total) as bar:
-        for item in ds:
-            key = (item.subset, item.id)
+        for subset, item_id, fp, item_media, build in stubs:
+            key = (subset, item_id)
             if key in seen:
-                raise DatasetError(f"item {item.id!r} appears twice in subset {item.subset!r}", root)
+                raise DatasetError(f"item {item_id!r} appears twice in subset {subset!r}", root)
             seen.add(key)
-            md5 = media.md5_of(item.media) if item.media is not None else None
+            md5 = media.md5_of(item_media) if item_media is not None else None
+            if fp is not None:
+                mk = memo_key(fp, md5)
+                known = memo.get(mk)
+                if known is not None and store.has_packed(known.hex()):  # same records, same image
+                    entries.append([subset, item_id, known.hex()])
+                    fresh[mk] = known
+                    bar.advance()
+                    continue
+            item = build()
             data = encode_item(item, checksum=lambda _m, v=md5: v)
-            entries.append([item.subset, item.id, store.put_packed("item", data)])
+            h = store.put_packed("item", data)
+            entries.append([subset, item_id, h])
+            if fp is not None:
+                fresh[mk] = bytes.fromhex(h)
             bar.advance()
         files = [[rel, md5, size, "m"] for rel, (md5, size) in media.files.items()]
         for rel, md5 in (extras or {}).items():
@@ -160,5 +178,7 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
                        subset_meta=meta_id, import_options=plain_options(import_options),
                        export_options=plain_options(export_options))
     rid = store.put_loose("source", rec.to_bytes())
+    if fresh or memo:
+        write_memo(repo.layout, name, fresh)
     _warn(progress, name, media)
     return Staged(rec, rid, {f[0]: f[1] for f in files})

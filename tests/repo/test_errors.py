@@ -18,11 +18,13 @@ def _snapshot(repo: Repo) -> dict[str, str]:
 
 
 def _assert_only_staged(before: dict, after: dict) -> None:
-    """Nothing changed except what status may record: new objects and the stat cache."""
-    staging = (".dsrepo/packs/", ".dsrepo/objects/", ".dsrepo/media/", ".dsrepo/state/")
-    assert {k: v for k, v in before.items() if not k.startswith(".dsrepo/state/")} == \
+    """Nothing changed except what status may record: new objects, the stat cache and the
+    item fingerprint memo."""
+    caches = (".dsrepo/state/", ".dsrepo/cache/memo/")
+    staging = (".dsrepo/packs/", ".dsrepo/objects/", ".dsrepo/media/", *caches)
+    assert {k: v for k, v in before.items() if not k.startswith(caches)} == \
         {k: v for k, v in after.items()
-         if not k.startswith(staging) or (k in before and not k.startswith(".dsrepo/state/"))}
+         if not k.startswith(staging) or (k in before and not k.startswith(caches))}
 
 
 def _committed(repo, coco_sample):

@@ -185,7 +185,8 @@ class SubsetBuilder:
         for k in range(len(self.item_ids)):
             yield self.build(k)
 
-    def _records(self, k: int) -> list[tuple[FileCtx, int]]:
+    def records(self, k: int) -> list[tuple[FileCtx, int]]:
+        """``(file, image index)`` of item ``k`` in each task file listing it."""
         if len(self.ctxs) == 1:
             return [(self.ctxs[0], k)]
         out = []
@@ -233,17 +234,26 @@ class SubsetBuilder:
                 m["t"] = {c0.task: {}, **per}
         return m
 
-    def build(self, k: int) -> Item:
-        """Item number ``k`` of the subset."""
-        recs = self._records(k)
-        c0, j0 = recs[0]
-        im = c0.pf.images[j0]
-        iid = self.item_ids[k]
+    def _media(self, im: CImage) -> Image:
         name = im.file_name.replace("\\", "/")
         while name.startswith("./"):
             name = name[2:]
         size = (im.height, im.width) if im.height is not UNSET and im.width is not UNSET else None
-        media = Image(path=self.locator.find(name), size=size, name=name)
+        return Image(path=self.locator.find(name), size=size, name=name)
+
+    def media(self, k: int) -> Image:
+        """The image of item ``k`` (as :meth:`build` gives it)."""
+        c0, j0 = self.records(k)[0]
+        return self._media(c0.pf.images[j0])
+
+    def build(self, k: int) -> Item:
+        """Item number ``k`` of the subset."""
+        recs = self.records(k)
+        c0, j0 = recs[0]
+        im = c0.pf.images[j0]
+        iid = self.item_ids[k]
+        media = self._media(im)
+        name = media.name
         meta = self._item_meta(recs, name)
         anns: list = []
         inst: list[_Inst] = []

@@ -1,0 +1,121 @@
+"""Fingerprints of COCO items computed from their source records, without building them.
+
+An item is built from its image record in each task file of its subset, the annotation
+records listed for that image, and context shared by the whole subset (categories and
+their label mapping, task files, file order flags, import options, the code). The
+fingerprint hashes exactly these inputs: the records re-encoded by msgspec (every field,
+segmentations as the raw JSON they were read as, without whitespace), record positions where the built
+item keeps them, and a context hash. Equal fingerprints therefore mean equal built
+items, apart from the image file's content, which the repository adds (its md5).
+
+The repository keeps fingerprint -> item hash from the last time it stored a source
+(see :mod:`dsrepo.repo.memo`), so a status or commit after editing a few records builds
+and encodes only the items whose records changed. Panoptic subsets (whose items also
+depend on PNG files) have no fingerprints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+import msgspec
+import orjson
+
+from dsrepo.formats.coco.parse import UNSET
+from dsrepo.formats.coco.tasks import PANOPTIC
+
+_ENCODE = msgspec.json.Encoder().encode
+_DECODE = msgspec.json.Decoder().decode
+_WS = re.compile(rb"[ \t\n\r]")
+_RAW_FIELDS = ("segmentation", "bbox", "keypoints")
+VERSION = 1  # bump when item building changes in a way the code stamp would not show
+_STAMP: bytes | None = None
+
+
+def _code_stamp() -> bytes:
+    """Size and mtime of the modules that build and encode items: a development checkout
+    edited in place never reuses fingerprints from older code."""
+    global _STAMP
+    if _STAMP is None:
+        import dsrepo
+
+        root = Path(dsrepo.__file__).parent
+        files = sorted([*(root / "formats" / "coco").glob("*.py"), *(root / "formats" / "common").glob("*.py"),
+                        *(root / "model").glob("*.py")])
+        parts = [dsrepo.__version__]
+        for f in files:
+            try:
+                st = f.stat()
+            except OSError:
+                continue
+            parts.append(f"{f.name}:{st.st_size}:{st.st_mtime_ns}")
+        _STAMP = "|".join(parts).encode()
+    return _STAMP
+
+
+def _canonical_raw(raw: bytes) -> bytes:
+    if raw[:1] == b"[" and b'"' not in raw:  # numbers only: whitespace is insignificant
+        return raw.translate(None, b" \t\n\r")
+    return _ENCODE(_DECODE(raw))
+
+
+def record_bytes(a: Any) -> bytes:
+    """An annotation record re-encoded: every field, with its raw JSON fields (kept as
+    read) stripped of insignificant whitespace, so that a file re-saved with other
+    formatting gives the same bytes."""
+    data = _ENCODE(a)
+    if _WS.search(data) is None:
+        return data
+    fix = {}
+    for f in _RAW_FIELDS:
+        v = getattr(a, f)
+        if v is not UNSET:
+            b = bytes(v)
+            if _WS.search(b) is not None:
+                fix[f] = msgspec.Raw(_canonical_raw(b))
+    return _ENCODE(msgspec.structs.replace(a, **fix)) if fix else data
+
+
+def subset_context(builder: Any, options: Mapping[str, Any]) -> bytes | None:
+    """The context hash of one subset (None if its items cannot be fingerprinted)."""
+    from dsrepo.model.encoding import ENCODING_VERSION
+
+    if any(c.task == PANOPTIC for c in builder.ctxs):
+        return None
+    ctxs = [[c.task, c.natural, [[repr(k), v] for k, v in sorted(c.label_map.items(), key=lambda kv: repr(kv[0]))]]
+            for c in builder.ctxs]
+    try:
+        opts = orjson.dumps(dict(options), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return None
+    data = orjson.dumps([VERSION, ENCODING_VERSION, builder.subset, builder.positional, ctxs])
+    return hashlib.blake2b(data + opts + _code_stamp(), digest_size=20).digest()
+
+
+def subset_stubs(builder: Any, context: bytes) -> Iterator[tuple[str, str, bytes, Any, Callable[[], Any]]]:
+    """``(subset, id, fingerprint, media, build)`` for each item of ``builder`` (a
+    :class:`~dsrepo.formats.coco.build.SubsetBuilder`), in item order."""
+    subset = builder.subset
+    positional = builder.positional
+    blake = hashlib.blake2b
+    enc = _ENCODE
+    rec = record_bytes
+    for k, iid in enumerate(builder.item_ids):
+        h = blake(context, digest_size=20)
+        h.update(iid.encode())
+        for c, j in builder.records(k):
+            h.update(b"\x00%s\x00" % c.task.encode())
+            h.update(enc(c.pf.images[j]))
+            if positional:
+                h.update(b"#%d" % j)
+            anns = c.pf.anns
+            keep_pos = not c.natural
+            dups = c.dups
+            for i in c.ann_indices(j).tolist():
+                h.update(rec(anns[i]))
+                if keep_pos or i in dups:
+                    h.update(b"@%d" % i)
+        yield subset, iid, h.digest(), builder.media(k), (lambda k=k: builder.build(k))
