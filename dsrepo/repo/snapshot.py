@@ -82,14 +82,15 @@ class _MediaIndex:
         except OSError:
             self.missing += 1
             return None
-        if stat.S_ISLNK(st.st_mode):
+        link = stat.S_ISLNK(st.st_mode)
+        if link:
             real = os.path.realpath(ap)
         else:
             real = os.path.join(self._real_dir(os.path.dirname(ap)), os.path.basename(ap))
         if not real.startswith(self.real_root + os.sep):
             self.escaping += 1
             return None
-        if not os.path.isfile(real):
+        if not (os.path.isfile(real) if link else stat.S_ISREG(st.st_mode)):
             self.missing += 1
             return None
         rel = rel.replace(os.sep, "/")
