@@ -22,9 +22,9 @@ def _built(monkeypatch) -> list:
     calls: list = []
     real = SubsetBuilder.build
 
-    def counting(self, k):
+    def counting(self, k, lazy=True):
         calls.append((self.subset, self.item_ids[k]))
-        return real(self, k)
+        return real(self, k, lazy)
 
     monkeypatch.setattr(SubsetBuilder, "build", counting)
     return calls

@@ -230,8 +230,9 @@ def _bbox(ctx, i, a, label, attrs, aid, group, meta) -> Bbox:
 _INST_NONSTD = ("keypoints", "num_keypoints", "caption", "file_name", "segments_info")
 
 
-def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
-    """An instances/stuff record: Polygon parts, a Mask, or a Bbox (no segmentation).
+def instance_object(ctx, i: int, a: CAnn, tag: str | None, lazy: bool = True) -> list:
+    """An instances/stuff record: Polygon parts (LazyPolygon parts with ``lazy``), a Mask,
+    or a Bbox (no segmentation).
 
     Written inline for speed: this runs for every object of a 118k-image file."""
     m: dict[str, Any] = {"o": i} if not ctx.natural else {}
@@ -270,7 +271,7 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None) -> list:
     else:
         omit.append("area")
     seg = a.segmentation
-    plan = _seg_plan(ctx, i, a, m, True) if seg is not UNSET else ("none", None)
+    plan = _seg_plan(ctx, i, a, m, lazy) if seg is not UNSET else ("none", None)
     if seg is UNSET:
         omit.append("segmentation")
     if plan[0] != "none":

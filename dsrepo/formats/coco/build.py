@@ -246,8 +246,9 @@ class SubsetBuilder:
         c0, j0 = self.records(k)[0]
         return self._media(c0.pf.images[j0])
 
-    def build(self, k: int) -> Item:
-        """Item number ``k`` of the subset."""
+    def build(self, k: int, lazy: bool = True) -> Item:
+        """Item number ``k`` of the subset; polygon parts decoded on first use with
+        ``lazy`` (see :mod:`.lazyseg`), else right away (for a caller that reads them all)."""
         recs = self.records(k)
         c0, j0 = recs[0]
         im = c0.pf.images[j0]
@@ -266,12 +267,12 @@ class SubsetBuilder:
             for i in c.ann_indices(j).tolist():
                 a = anns_pf[i]
                 if task == INSTANCES:
-                    objs = annconv.instance_object(c, i, a, None)
+                    objs = annconv.instance_object(c, i, a, None, lazy)
                     if kp and objs and i not in c.dups:
                         _note_instance(inst, a, objs[0])
                     anns += objs
                 elif task == STUFF:
-                    anns += annconv.instance_object(c, i, a, STUFF)
+                    anns += annconv.instance_object(c, i, a, STUFF, lazy)
                 elif task == PERSON_KEYPOINTS:
                     sh = _shared_instance(inst, a) if inst and i not in c.dups else None
                     if sh is None:
