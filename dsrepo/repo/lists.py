@@ -19,7 +19,7 @@ import orjson
 from dsrepo.errors import CorruptObjectError
 from dsrepo.repo.objects import ObjectStore
 
-AVG = 32
+AVG = 16
 MAX = 256
 _MASK = AVG - 1
 
