@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Iterator
 from dsrepo.errors import CorruptObjectError
 
 if TYPE_CHECKING:
-    from dsrepo.repo.packs import PackReader, PackWriter
+    from dsrepo.repo.packs import PackIndex, PackReader, PackWriter
+
 
 def content_hash(data: bytes) -> str:
     """BLAKE2b-160 hex digest; the same function as dsrepo.model.encoding.content_hash

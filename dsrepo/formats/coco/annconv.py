@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Mapping, Union
+from typing import Any, Mapping
 
 import msgspec
 import orjson
 
 from dsrepo.errors import DatasetError
-from dsrepo.formats.coco.lazyseg import bbox_values, lazy_parts
+from dsrepo.formats.coco.lazyseg import bbox_values, decode_polygons, lazy_parts, note_polygons
 from dsrepo.formats.coco.meta import NS, fp_bytes, int_spec, rle_json
-from dsrepo.formats.coco.parse import UNSET, CAnn, _loads_lenient, check_bbox, check_segmentation
+from dsrepo.formats.coco.parse import UNSET, CAnn, check_segmentation
 from dsrepo.formats.coco.tasks import CAPTIONS, LABELS, PANOPTIC, PERSON_KEYPOINTS
 from dsrepo.model.annotations import EMPTY, Bbox, Caption, Label, Mask, Points, Polygon, _frozen_map
 
@@ -20,8 +20,6 @@ _CROWD = MappingProxyType({"is_crowd": True})
 _SET = object.__setattr__
 _new = object.__new__
 
-_POLY = msgspec.json.Decoder(list[tuple[float, ...]])
-_NUMS = msgspec.json.Decoder(list[Union[int, float]])
 _FLOATS = msgspec.json.Decoder(list[float])
 _ANY = msgspec.json.Decoder()
 FRESH_GROUP = 1 << 40
@@ -176,25 +174,12 @@ def _seg_plan(ctx, i: int, a: CAnn, m: dict, lazy: bool = False) -> tuple[str, A
         counts = d["counts"]
         m["g"] = fp_bytes(rle_json(d["size"], counts))
         return "rle", {"size": d["size"], "counts": counts}
-    try:
-        parts = _POLY.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        try:
-            v = _ANY.decode(raw)
-        except msgspec.DecodeError:
-            v = None
-        raise _err(ctx, i, a, check_segmentation(v) or "invalid segmentation") from None
+    parts, msg = decode_polygons(raw)
+    if msg is not None:
+        raise _err(ctx, i, a, msg)
     if not parts:
         return "none", None
-    for k, p in enumerate(parts):
-        if len(p) % 2:
-            raise _err(ctx, i, a, f"segmentation polygon {k} has an odd number of coordinates ({len(p)})")
-    if b"-0" in raw:  # the model stores -0.0 as 0.0
-        parts = [tuple(v + 0.0 for v in p) for p in parts]
-    m["g"] = fp_bytes(orjson.dumps(parts))
-    spec = int_spec(raw)
-    if spec is not None:
-        m["ints"] = {"segmentation": spec}
+    note_polygons(raw, parts, m)
     return "poly", parts
 
 

@@ -46,6 +46,34 @@ def bbox_values(raw: Any) -> tuple[list | None, str | None]:
     return v, None
 
 
+def decode_polygons(raw: bytes) -> tuple[list, str | None]:
+    """The parts of polygon segmentation JSON ``raw`` as float tuples (``-0.0`` as
+    ``0.0``), or ``([], error message)`` if it is not a list of even-length lists of numbers."""
+    try:
+        parts = _POLY.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        try:
+            v = _ANY.decode(raw)
+        except msgspec.DecodeError:
+            v = None
+        return [], check_segmentation(v) or "invalid segmentation"
+    for k, p in enumerate(parts):
+        if len(p) % 2:
+            return [], f"segmentation polygon {k} has an odd number of coordinates ({len(p)})"
+    if b"-0" in raw:  # the model stores -0.0 as 0.0
+        parts = [tuple(v + 0.0 for v in p) for p in parts]
+    return parts, None
+
+
+def note_polygons(raw: bytes, parts: list, m: dict) -> None:
+    """Record in COCO meta ``m`` the geometry fingerprint of ``parts`` and which numbers
+    of their JSON ``raw`` were integers."""
+    m["g"] = fp_bytes(orjson.dumps(parts))
+    spec = int_spec(raw)
+    if spec is not None:
+        m["ints"] = {"segmentation": spec}
+
+
 class Segmentation:
     """One record's polygon segmentation as raw JSON (``[[...], ...]``) and its bbox JSON
     (None if the record has none), decoded once."""
@@ -95,26 +123,12 @@ class Segmentation:
         if self._parts is not None:
             return self._parts
         raw = self.raw
-        try:
-            parts = _POLY.decode(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            try:
-                v = _ANY.decode(raw)
-            except msgspec.DecodeError:
-                v = None
-            raise self._error(check_segmentation(v) or "invalid segmentation") from None
+        parts, msg = decode_polygons(raw)
+        if msg is not None:
+            raise self._error(msg)
         if len(parts) != self.count:
             raise self._error("invalid segmentation")
-        for k, p in enumerate(parts):
-            if len(p) % 2:
-                raise self._error(f"segmentation polygon {k} has an odd number of coordinates ({len(p)})")
-        if b"-0" in raw:  # the model stores -0.0 as 0.0
-            parts = [tuple(v + 0.0 for v in p) for p in parts]
-        m = self.meta()
-        m["g"] = fp_bytes(orjson.dumps(parts))
-        spec = int_spec(raw)
-        if spec is not None:
-            m["ints"] = {"segmentation": spec}
+        note_polygons(raw, parts, self.meta())
         self._parts = parts
         return parts
 
