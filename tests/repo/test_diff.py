@@ -322,7 +322,7 @@ def test_stored_dict_diff_equals_model_diff_items(two_commits):
 
     (src,) = two_commits.diff("HEAD~1", "HEAD").sources
     from dsrepo.progress import NULL_PROGRESS
-    from dsrepo.repo.diff import _compare_lists
+    from dsrepo.repo.listdiff import compare_lists as _compare_lists
     from dsrepo.repo.sides import opener, resolve_side
 
     store = two_commits.store
@@ -343,7 +343,7 @@ def test_item_lists_compared_by_chunk_with_and_without_tallies(tmp_path):
     and without a tally are not 'reordered'."""
     from types import SimpleNamespace
 
-    from dsrepo.repo.diff import _compare_lists
+    from dsrepo.repo.listdiff import compare_lists as _compare_lists
     from dsrepo.repo.lists import write_item_list, write_list
     from dsrepo.repo.objects import ObjectStore, content_hash
     from dsrepo.repo.sides import SideSource
