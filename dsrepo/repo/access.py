@@ -39,8 +39,11 @@ def load(repo: "Repo", commit_id: str) -> Commit:
 
 
 def item_entries(repo: "Repo", rec: SourceRecord) -> list[tuple[str, str, str]]:
-    """Ordered ``(subset, id, item hash)`` of a record."""
-    return [(s, i, h) for s, i, h in read_list(repo.store, rec.items)]
+    """Ordered ``(subset, id, item hash)`` of a record (a new list; the stored list is read
+    once per open store, since it is immutable)."""
+    store = repo.store
+    return list(store.memo(("items", rec.items),
+                           lambda: tuple((s, i, h) for s, i, h in read_list(store, rec.items))))
 
 
 def file_entries(repo: "Repo", rec: SourceRecord) -> list[tuple[str, str, int, str]]:

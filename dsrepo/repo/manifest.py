@@ -165,10 +165,12 @@ def changed_file(folder: Path, m: Manifest) -> str | None:
     Size and mtime are the fast check; only files whose stat differs (or that were
     written within :data:`RACY_NS` of the manifest) are hashed."""
     racy_from = m.time_ns - RACY_NS
+    base = os.fspath(folder)
     for rel in sorted(m.files):
         f = m.files[rel]
+        path = os.path.join(base, rel)  # (plain strings: pathlib costs more than the stat itself)
         try:
-            st = os.stat(folder / rel)
+            st = os.stat(path)
         except OSError:
             return rel
         if st.st_size != f.size:
@@ -176,7 +178,7 @@ def changed_file(folder: Path, m: Manifest) -> str | None:
         if st.st_mtime_ns == f.mtime_ns and f.mtime_ns < racy_from:
             continue
         try:
-            if md5_file(folder / rel) != f.md5:
+            if md5_file(path) != f.md5:
                 return rel
         except OSError:
             return rel

@@ -20,7 +20,7 @@ import tempfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from dsrepo.errors import CorruptObjectError
 
@@ -48,6 +48,18 @@ class ObjectStore:
         self._readers: list["PackReader"] = []
         self._pack_indexes: list["PackIndex"] = []
         self._writer: "PackWriter | None" = None
+        self._memo: dict[Any, Any] = {}
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, once per ``key`` for this store object - for values derived from
+        immutable objects only (e.g. a list's entries by its hash); the last 2 are kept."""
+        if key in self._memo:
+            return self._memo[key]
+        value = compute()
+        if len(self._memo) >= 2:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = value
+        return value
 
     # -- loose ---------------------------------------------------------------------------
 
