@@ -55,26 +55,17 @@ def diff_records(repo: "Repo", old_id: str, new_id: str) -> SourceChange:
     if old_id == new_id:
         return SourceChange()
     old, new = load_record(repo, old_id), load_record(repo, new_id)
-    added: list[Key] = []
-    removed: list[Key] = []
-    modified: list[Key] = []
+    added: tuple[Key, ...] = ()
+    removed: tuple[Key, ...] = ()
+    modified: tuple[Key, ...] = ()
     reordered = False
-    if old.items != new.items:
-        a = item_entries(repo, old)
-        b = item_entries(repo, new)
-        old_map = {(s, i): h for s, i, h in a}
-        new_keys = set()
-        for s, i, h in b:
-            k = (s, i)
-            new_keys.add(k)
-            oh = old_map.get(k)
-            if oh is None:
-                added.append(k)
-            elif oh != h:
-                modified.append(k)
-        removed = [(s, i) for s, i, _h in a if (s, i) not in new_keys]
-        if not (added or removed or modified):
-            reordered = True
+    if old.items != new.items:  # compared chunk by chunk: chunks both lists share are not read
+        from dsrepo.repo.listdiff import compare_lists
+        from dsrepo.repo.sides import SideSource
+
+        items, _subsets, _pairs = compare_lists(repo, SideSource(old.name, old.format, record=old),
+                                                SideSource(new.name, new.format, record=new))
+        added, removed, modified, reordered = items.added, items.removed, items.modified, items.reordered
     files = 0
     if old.files != new.files:
         fa = {(r, m) for r, m, _n, _k in file_entries(repo, old)}
