@@ -27,7 +27,7 @@ def patch_darknet(changed: Dataset, order: Sequence[tuple[str, str]], rows: Mapp
     from dsrepo.formats.yolo.darknet_out import _data_entries, _data_text, _names_file_text, _stored, item_paths
     from dsrepo.formats.yolo.labels import NS
     from dsrepo.formats.yolo.writer import FileSink, LineMode, LineWriter, item_meta, \
-        label_path_of, lines_text
+        label_path_of, write_item
 
     seen: dict[str, None] = {}
     for s, _i in order:
@@ -51,20 +51,17 @@ def patch_darknet(changed: Dataset, order: Sequence[tuple[str, str]], rows: Mapp
     sink = FileSink(Path(out))
     image_ext = options.get("image_ext")
     new_rows: dict[tuple[str, str], PatchRow] = {}
+    seen: dict[str, tuple[str, str]] = {}
     with progress.task("yolo: writing changed labels", total=len(changed)) as bar:
         for item in changed:
             m = item_meta(item, NS)
             rel, line = item_paths(item, m, image_ext, strip_data)
             label = label_path_of(rel)
-            files = []
-            ann_lines = writer.lines(item)
-            if ann_lines or not m.get("nl"):
-                sink.text(label, lines_text(ann_lines))
-                files.append(label)
-            if options.get("save_media"):
-                sink.image(item, rel, image_ext)
-                if rel in sink.files:
-                    files.append(rel)
+            try:
+                files = write_item(sink, writer, item, m, rel, label, seen, bool(options.get("save_media")),
+                                   image_ext)
+            except ExportError:
+                return None  # two changed items would share a label file: the full export reports it
             new_rows[item.key] = (tuple(files), [line, label])
             bar.advance()
     try:

@@ -35,7 +35,8 @@ def patch_ultralytics(changed: Dataset, order: Sequence[Key], rows: Mapping[Key,
     from dsrepo.formats.yolo.ultra_in import DEFAULT_YAML, default_folder, is_list_file, label_of, list_line
     from dsrepo.formats.yolo.ultra_out import _image_rel, _load_doc, _pose_shape, _resolves, _split_paths, \
         _stored, _yaml_text
-    from dsrepo.formats.yolo.writer import FileSink, LineMode, LineWriter, image_filename, item_meta, lines_text
+    from dsrepo.formats.yolo.writer import FileSink, LineMode, LineWriter, image_filename, item_meta, \
+        write_item
     from dsrepo.formats.yolo.yamlio import load_yaml
 
     ds = changed
@@ -65,6 +66,7 @@ def patch_ultralytics(changed: Dataset, order: Sequence[Key], rows: Mapping[Key,
     sink = FileSink(Path(out))
     image_ext = options.get("image_ext")
     new_rows: dict[Key, PatchRow] = {}
+    seen: dict[str, Key] = {}
     with progress.task("yolo_ultralytics: writing changed labels", total=len(ds)) as bar:
         for item in ds:  # mirrors save_ultralytics
             m = item_meta(item, NS)
@@ -80,15 +82,11 @@ def patch_ultralytics(changed: Dataset, order: Sequence[Key], rows: Mapping[Key,
                 if _resolves(m.get("l"), list_dir, rel):
                     line = m["l"]
             label = label_of(rel)
-            files = []
-            ann_lines = writer.lines(item)
-            if ann_lines or not m.get("nl"):
-                sink.text(label, lines_text(ann_lines))
-                files.append(label)
-            if options.get("save_media"):
-                sink.image(item, rel, image_ext)
-                if rel in sink.files:
-                    files.append(rel)
+            try:
+                files = write_item(sink, writer, item, m, rel, label, seen, bool(options.get("save_media")),
+                                   image_ext)
+            except ExportError:
+                return None  # two changed items would share a label file: the full export reports it
             new_rows[item.key] = (tuple(files), [list_rel, line, label])
             bar.advance()
     try:

@@ -212,16 +212,22 @@ def item_meta(item: Item, ns: str) -> dict:
 
 
 def write_item(sink: "FileSink", writer: "LineWriter", item: Item, meta: Mapping[str, Any], image_rel: str,
-               label: str, seen: dict[str, tuple[str, str]], save_media: bool, image_ext: str | None) -> None:
+               label: str, seen: dict[str, tuple[str, str]], save_media: bool, image_ext: str | None) -> list[str]:
     """Write an item's label file ``label`` (unless it had none and has no lines) and, with
-    ``save_media``, its image at ``image_rel``; ExportError if another item already wrote
-    ``label`` (``seen`` maps label files to item keys). Shared by both YOLO exporters."""
+    ``save_media``, its image at ``image_rel``; returns the files written. ExportError if
+    another item already wrote ``label`` (``seen`` maps label files to item keys). Shared by
+    both YOLO exporters and their patch hooks."""
     other = seen.setdefault(label, item.key)
     if other != item.key:
         raise ExportError(f"items {other[1]!r} and {item.id!r} would share label file {label}")
+    files = []
     ann_lines = writer.lines(item)
     if ann_lines or not meta.get("nl"):
         sink.text(label, lines_text(ann_lines))
+        files.append(label)
     if save_media:
         sink.image(item, image_rel, image_ext)
+        if image_rel in sink.files:
+            files.append(image_rel)
+    return files
 
