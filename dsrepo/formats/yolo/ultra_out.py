@@ -186,6 +186,14 @@ def save_ultralytics(ds: Dataset, out: Path, options: Mapping[str, Any], progres
             write_item(sink, writer, item, m, rel, label, labels_seen, bool(options.get("save_media")), image_ext)
             bar.advance()
     tracker.finish()
+    return finish_files(sink, subsets, paths, lists, stored, yaml_text)
+
+
+def finish_files(sink: Any, subsets: Any, paths: Mapping[str, Any], lists: Mapping[str, list[str]],
+                 stored: Mapping[str, Any], yaml_text: str) -> ExportReport:
+    """Write the image list files of ``subsets`` (lines from ``lists``) and the dataset YAML
+    (under its stored name when that is a plain ``.yaml`` name); the report of ``sink``.
+    Shared by the exporter and its patch hook."""
     for s in subsets:
         for r in paths[s]:
             if is_list_file(r):

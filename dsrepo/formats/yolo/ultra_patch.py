@@ -33,7 +33,7 @@ def patch_ultralytics(changed: Dataset, order: Sequence[Key], rows: Mapping[Key,
     from dsrepo.formats.common.lossy import LossTracker
     from dsrepo.formats.yolo.labels import NS_ULTRALYTICS as NS
     from dsrepo.formats.yolo.ultra_in import DEFAULT_YAML, default_folder, is_list_file, label_of, list_line
-    from dsrepo.formats.yolo.ultra_out import _image_rel, _load_doc, _pose_shape, _resolves, _split_paths, \
+    from dsrepo.formats.yolo.ultra_out import finish_files, _image_rel, _load_doc, _pose_shape, _resolves, _split_paths, \
         _stored, _yaml_text
     from dsrepo.formats.yolo.writer import FileSink, LineMode, LineWriter, image_filename, item_meta, \
         write_item
@@ -103,11 +103,4 @@ def patch_ultralytics(changed: Dataset, order: Sequence[Key], rows: Mapping[Key,
         labels.add(label)
         if list_rel is not None:
             lists.setdefault(list_rel, []).append(line)
-    for s in subsets:
-        for r in paths[s]:
-            if is_list_file(r):
-                sink.text(r, "".join(ln + "\n" for ln in lists.get(r, ())))
-    name = stored.get("file")
-    sink.text(name if isinstance(name, str) and "/" not in name and name.lower().endswith((".yaml", ".yml"))
-              else DEFAULT_YAML, yaml_text)
-    return ExportReport(files=tuple(sorted(sink.files)), missing_media=tuple(sink.missing)), new_rows
+    return finish_files(sink, subsets, paths, lists, stored, yaml_text), new_rows
