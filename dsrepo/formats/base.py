@@ -30,9 +30,12 @@ DetectFn = Callable[[Path], float]
 # A per-item row of an incremental export: (files the item owns, JSON-able per-item data).
 PatchRow = tuple[tuple[str, ...], Any]
 # Optional fast path of incremental export (see docs/patch-export.md):
-# ``patch(changed, order, rows, out, options, progress) -> (report, rows of changed) | None``.
+# ``patch(changed, order, rows, out, options, progress, prev) -> (report, rows) | None``: rows
+# of at least the changed items; ``prev`` is the folder of the earlier export ``rows`` describe
+# (None when there is none), ``out`` an empty staging folder.
 PatchFn = Callable[[Dataset, Sequence[tuple[str, str]], Mapping[tuple[str, str], PatchRow], Path,
-                    Mapping[str, Any], Progress], "tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None"]
+                    Mapping[str, Any], Progress, "Path | None"],
+                   "tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None"]
 
 
 @dataclass(frozen=True, slots=True)

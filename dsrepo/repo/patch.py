@@ -166,10 +166,11 @@ def _changed_dataset(repo: "Repo", rec: "SourceRecord", entries: Sequence[tuple[
 
 
 def _hook_rows(spec: "FormatSpec", ds: "Dataset", order: list[Key], rows: Mapping[Key, Any], changed: set[Key],
-               staging: Path, opts: Mapping[str, Any], progress: Progress):
+               staging: Path, opts: Mapping[str, Any], progress: Progress, prev: Path | None):
     """Run the hook; ``(report, rows of every item, produced files)`` or None when it
-    declines or two items (or an item and a shared file) would own the same file."""
-    res = spec.patch(ds, order, rows, staging, opts, progress)  # type: ignore[misc]
+    declines or two items (or an item and a shared file) would own the same file. The
+    hook's rows replace those of ``rows``; an unchanged item it gives none keeps its own."""
+    res = spec.patch(ds, order, rows, staging, opts, progress, prev)  # type: ignore[misc]
     if res is None:
         return None
     report, new_rows = res
@@ -177,7 +178,9 @@ def _hook_rows(spec: "FormatSpec", ds: "Dataset", order: list[Key], rows: Mappin
     all_rows: dict[Key, tuple[tuple[str, ...], Any]] = {}
     owner: dict[str, Key] = {}
     for k in order:
-        row = new_rows.get(k) if k in changed else rows.get(k)
+        row = new_rows.get(k)
+        if row is None and k not in changed:
+            row = rows.get(k)
         if row is None:
             return None
         files, data = tuple(row[0]), row[1]
@@ -293,7 +296,7 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
             # every item changed (a full export through the hook): the build's own dataset
             # streams its items faster than one store read per item
             ds = built.dataset if changed == new_keys else _changed_dataset(repo, rec, entries, changed)
-            hooked = _hook_rows(spec, ds, order, rows, changed, staging, opts, progress)
+            hooked = _hook_rows(spec, ds, order, rows, changed, staging, opts, progress, out if rows else None)
             if hooked is None:
                 shutil.rmtree(staging)
                 staging.mkdir()

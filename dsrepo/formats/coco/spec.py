@@ -128,11 +128,11 @@ def _saver(task: str | None):
 
 
 def _patcher(task: str | None):
-    def patch(changed, order, rows, out, options, progress):
-        """Incremental export (docs/patch-export.md): the fragment cache."""
+    def patch(changed, order, rows, out, options, progress, prev):
+        """Incremental export (docs/patch-export.md): records of unchanged items from ``prev``."""
         from dsrepo.formats.coco.patch import patch_coco
 
-        return patch_coco(changed, order, rows, Path(out), options, progress, task)
+        return patch_coco(changed, order, rows, Path(out), options, progress, prev, task)
 
     return patch
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from array import array
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
 import orjson
 
 from dsrepo.formats.coco.meta import BIG
+from dsrepo.formats.coco.splice import NOID, Refs, id_numbers, write_spliced
 
 _CHUNK = 1 << 20
 _SORT = orjson.OPT_SORT_KEYS  # records are written with sorted keys: same bytes whatever dict order
@@ -75,51 +75,18 @@ class Spool:
         finally:
             os.close(fd)
 
+    def pad(self, n: int) -> None:
+        """``n`` empty records (kept elsewhere; they keep record numbers aligned)."""
+        self.off.extend(array("q", [self.size]) * n)
+
+    def lengths(self) -> np.ndarray:
+        """Byte length of every record, in record order."""
+        offs = np.frombuffer(self.off, dtype=np.int64) if len(self.off) else np.zeros(0, np.int64)
+        return np.diff(offs, append=np.int64(self.size))
+
     def close(self) -> None:
         if not self.f.closed:
             self.f.close()
-
-
-class MemSpool:
-    """A :class:`Spool` kept in memory, so an item's records can be read back (the
-    incremental-export hook stores them per item; see :meth:`TaskFile.in_memory`)."""
-
-    def __init__(self) -> None:
-        self.recs: list[bytes] = []
-
-    def add(self, data: bytes) -> int:
-        self.recs.append(data)
-        return len(self.recs) - 1
-
-    def extend(self, recs: list[bytes]) -> None:
-        self.recs.extend(recs)
-
-    def __len__(self) -> int:
-        return len(self.recs)
-
-    def read(self, order: np.ndarray) -> Iterator[tuple[int, bytes]]:
-        recs = self.recs
-        for r in order.tolist():
-            yield r, recs[r]
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRecords:
-    """One item's records in one task file, in the form :meth:`TaskFile.add_image_bytes`
-    and :meth:`TaskFile.add_anns_bytes` take them back: image records ``(key, bytes
-    without id, image id override)``; annotation records as parallel lists of wanted ids,
-    stored positions (-1: none), omit-id flags and bytes (without ``id``/``image_id``);
-    and the label indices the item's records used."""
-
-    images: tuple[tuple[int, bytes, Any], ...]
-    ann_want: list[int]
-    ann_pos: list[int]
-    ann_omit: list[int]
-    ann_recs: list[bytes]
-    labels: tuple[int, ...]
 
 
 def _rest(rec: dict) -> bytes:
@@ -148,36 +115,17 @@ class TaskFile:
         self.ann_omit_id = array("b")
         self.ann_pos = array("q")  # stored file position, -1 if none
         self.labels_used: set[int] = set()
-
-    def in_memory(self) -> None:
-        """Keep records in memory instead of temp files (before any record is added), so
-        :meth:`mark`/:meth:`since` can read an item's records back."""
-        for sp in (self.images, self.anns):
-            sp.close()
-            try:
-                os.unlink(sp.path)
-            except OSError:
-                pass
-        self.images, self.anns = MemSpool(), MemSpool()  # type: ignore[assignment]
-
-    def mark(self) -> tuple[int, int, set[int]]:
-        """Start collecting the records of one item; pass the result to :meth:`since`."""
-        saved = self.labels_used
-        self.labels_used = set()
-        return len(self.img_item), len(self.ann_item), saved
-
-    def since(self, mark: tuple[int, int, set[int]]) -> ItemRecords:
-        """The records added since :meth:`mark` (an in-memory TaskFile's)."""
-        img0, ann0, saved = mark
-        labels = self.labels_used
-        saved |= labels
-        self.labels_used = saved
-        recs_i = self.images.recs  # type: ignore[attr-defined]
-        images = tuple((self.img_key[i], recs_i[i], self.img_id.get(self.img_item[i]))
-                       for i in range(img0, len(self.img_item)))
-        return ItemRecords(images, self.ann_want[ann0:].tolist(), self.ann_pos[ann0:].tolist(),
-                           self.ann_omit_id[ann0:].tolist(), self.anns.recs[ann0:],  # type: ignore[attr-defined]
-                           tuple(sorted(labels)))
+        # records kept in the earlier export of this file (``src``): see splice.py
+        self.src: Any = None
+        self.img_refs: Refs | None = None
+        self.ann_refs: Refs | None = None
+        # with ``track``, :meth:`write` sets where each record lies in the file -
+        # ``(offset, length, body length)`` by record number - and the ids it wrote
+        self.track = False
+        self.img_parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.ann_parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.ids_written: dict[int, Any] = {}
+        self.ann_ids_written: np.ndarray | None = None
 
     def add_image(self, item: int, key: int, rec: dict, image_id: Any = None) -> None:
         """An image record (without ``id``) of item number ``item``."""
@@ -186,6 +134,8 @@ class TaskFile:
     def add_image_bytes(self, item: int, key: int, rest: bytes, image_id: Any = None) -> None:
         """:meth:`add_image` of a record already serialised (sorted keys, no ``id``)."""
         self.images.add(rest)
+        if self.img_refs is not None:
+            self.img_refs.pad(1)
         self.img_item.append(item)
         self.img_key.append(key)
         self.member.add(item)
@@ -199,6 +149,8 @@ class TaskFile:
     def add_ann_bytes(self, item: int, want_id: int, pos: int | None, rec: bytes, omit_id: bool = False) -> None:
         """:meth:`add_ann` of a record already serialised (sorted keys, no ids)."""
         self.anns.add(rec)
+        if self.ann_refs is not None:
+            self.ann_refs.pad(1)
         self.ann_item.append(item)
         self.ann_want.append(want_id)
         self.ann_omit_id.append(omit_id)
@@ -208,7 +160,37 @@ class TaskFile:
                        recs: list[bytes]) -> None:
         """Several :meth:`add_ann_bytes` of item ``item`` at once (positions -1: none)."""
         self.anns.extend(recs)
+        if self.ann_refs is not None:
+            self.ann_refs.pad(len(recs))
         self.ann_item.extend([item] * len(recs))
+        self.ann_want.extend(want)
+        self.ann_omit_id.extend(omit)
+        self.ann_pos.extend(pos)
+
+    def add_image_ref(self, item: int, key: int, off: int, size: int, body: int, old: int,
+                      image_id: Any = None) -> None:
+        """An image record kept in :attr:`src`: the record at ``off`` (``size`` bytes,
+        ``body`` of them after its id), written with image id ``old`` (:func:`old_id`)."""
+        if self.img_refs is None:
+            self.img_refs = Refs(len(self.img_item))
+        self.images.pad(1)
+        self.img_refs.add((off,), (size,), (body,), (old,))
+        self.img_item.append(item)
+        self.img_key.append(key)
+        self.member.add(item)
+        if image_id is not None:
+            self.img_id[item] = image_id
+
+    def add_ann_refs(self, item: int, want: list[int], pos: list[int], omit: list[int], off: list[int],
+                     size: list[int], body: list[int], old: list[int]) -> None:
+        """Annotation records of item ``item`` kept in :attr:`src` (as
+        :meth:`add_image_ref`; ``old``: their ids there)."""
+        n = len(want)
+        if self.ann_refs is None:
+            self.ann_refs = Refs(len(self.ann_item))
+        self.anns.pad(n)
+        self.ann_refs.add(off, size, body, old)
+        self.ann_item.extend([item] * n)
         self.ann_want.extend(want)
         self.ann_omit_id.extend(omit)
         self.ann_pos.extend(pos)
@@ -285,8 +267,13 @@ class TaskFile:
                     for k, v in ids_of.items()}
         ann_order = self._ann_order(rank)
         ann_ids, dups = self._ann_ids(ann_order, reindex) if self.with_ann_ids else (None, 0)
+        self.ids_written, self.ann_ids_written = ids_of, ann_ids
         ann_items = np.frombuffer(self.ann_item, dtype=np.int64) if self.n_anns else np.zeros(0, np.int64)
         omit = np.frombuffer(self.ann_omit_id, dtype=np.int8) if self.n_anns else np.zeros(0, np.int8)
+        id_num = np.zeros(0, np.int64)
+        if self.img_refs is not None or self.ann_refs is not None:
+            last = max(int(img_items.max()) if len(img_items) else -1, int(ann_items.max()) if len(ann_items) else -1)
+            id_num = id_numbers(ids_of, last + 1)
         with open(path, "wb", buffering=_CHUNK) as out:
             out.write(b"{")
             for n, key in enumerate(keys):
@@ -295,11 +282,33 @@ class TaskFile:
                 out.write(orjson.dumps(key) + b":")
                 if key == "images":
                     items_l = img_items.tolist()
-                    self._write_list(out, (_join(b'{"id":' + id_bytes[items_l[k]], rec)
-                                           for k, rec in self.images.read(img_order)))
+
+                    def images(pairs: Iterator[tuple[int, bytes]]) -> Iterator[bytes]:
+                        return (_join(b'{"id":' + id_bytes[items_l[k]], rec) for k, rec in pairs)
+
+                    start = out.tell() + 1
+                    if self.img_refs is None:
+                        lens = self._write_list(out, images(self.images.read(img_order)))
+                    else:
+                        rr = self.img_refs.arrays()
+                        got = id_num[img_items[img_order]]
+                        verbatim = (rr[0][img_order] >= 0) & (rr[3][img_order] == got) & (got != NOID)
+                        lens = write_spliced(out, img_order, verbatim, self.img_refs, self.images, self.src, images,
+                                             self.track)
+                    self.img_parts = self._parts(img_order, start, lens, self.images, self.img_refs)
                 elif key == "annotations":
-                    self._write_list(out, self._ann_records(ann_order, ann_ids, ann_items,
-                                                            omit if not reindex else None, id_bytes))
+                    def anns(pairs: Iterator[tuple[int, bytes]]) -> Iterator[bytes]:
+                        return self._ann_records(pairs, ann_ids, ann_items, omit if not reindex else None, id_bytes)
+
+                    start = out.tell() + 1
+                    if self.ann_refs is None:
+                        lens = self._write_list(out, anns(self.anns.read(ann_order)))
+                    else:
+                        verbatim = self._ann_verbatim(ann_order, ann_ids, ann_items, omit, reindex, id_num,
+                                                      img_items)
+                        lens = write_spliced(out, ann_order, verbatim, self.ann_refs, self.anns, self.src, anns,
+                                             self.track)
+                    self.ann_parts = self._parts(ann_order, start, lens, self.anns, self.ann_refs)
                 elif key == "categories":
                     out.write(orjson.dumps(categories or [], option=_SORT))
                 else:
@@ -307,11 +316,32 @@ class TaskFile:
             out.write(b"}")
         return dups
 
-    def _ann_records(self, order, ids, items, omit, id_bytes) -> Iterator[bytes]:
+    def _ann_verbatim(self, order: np.ndarray, ids: np.ndarray | None, items: np.ndarray, omit: np.ndarray,
+                      reindex: bool, id_num: np.ndarray, img_items: np.ndarray) -> np.ndarray:
+        """Which annotation records (over ``order``) keep their bytes: kept in
+        :attr:`src`, with their item's image id and their own id as written there."""
+        off, _size, _body, old = self.ann_refs.arrays()  # type: ignore[union-attr]
+        same_image = np.zeros(len(id_num), dtype=bool)
+        if self.img_refs is not None:
+            ioff, _s, _b, iold = self.img_refs.arrays()
+            kept = ioff >= 0
+            old_of_item = np.full(len(id_num), NOID, dtype=np.int64)
+            old_of_item[img_items[kept]] = iold[kept]
+            same_image = (old_of_item == id_num) & (id_num != NOID)
+        verbatim = (off[order] >= 0) & same_image[items[order]]
+        if ids is not None:
+            same_id = old[order] == ids[order]
+            if not reindex:
+                same_id |= omit[order] != 0  # written without an id
+            verbatim &= same_id
+        return verbatim
+
+    def _ann_records(self, pairs, ids, items, omit, id_bytes) -> Iterator[bytes]:
+        """The annotation records of ``(record, spooled bytes)`` pairs, ids filled in."""
         items_l = items.tolist()
         ids_l = ids.tolist() if ids is not None else None
         omit_l = omit.tolist() if omit is not None else None
-        for r, rec in self.anns.read(order):
+        for r, rec in pairs:
             img = id_bytes[items_l[r]]
             if len(rec) <= 2:  # (one formatting per record: no slices or concatenations)
                 if ids_l is None or (omit_l is not None and omit_l[r]):
@@ -323,8 +353,34 @@ class TaskFile:
             else:
                 yield b'{"id":%d,"image_id":%b,%b' % (ids_l[r], img, memoryview(rec)[1:])
 
-    @staticmethod
-    def _write_list(out, records: Iterator[bytes]) -> None:
+    def _parts(self, order: np.ndarray, start: int, lens: array | None, spool: Spool,
+               refs: Refs | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Where each record lies in the file: ``(offsets, lengths, body lengths)`` by
+        record number; the body is the record's bytes after its ids (without the leading
+        ``{`` of the spooled record; empty for ``{}``). ``start``: file offset of the first
+        record, ``lens``: the written length of each record in file order (records are
+        joined by commas)."""
+        if lens is None:
+            return None
+        written = np.frombuffer(lens, dtype=np.int64) if len(lens) else np.zeros(0, np.int64)
+        n = len(order)
+        starts = start + np.concatenate((np.zeros(1, np.int64), np.cumsum(written + 1)[:-1]))[:n]
+        rest = spool.lengths()[order]
+        body = np.where(rest > 2, rest - 1, 0)
+        if refs is not None:
+            off, _size, rbody, _old = refs.arrays()
+            body = np.where(off[order] >= 0, rbody[order], body)
+        offs = np.zeros(n, np.int64)
+        sizes = np.zeros(n, np.int64)
+        bodies = np.zeros(n, np.int64)
+        offs[order] = starts
+        sizes[order] = written
+        bodies[order] = body
+        return offs, sizes, bodies
+
+    def _write_list(self, out, records: Iterator[bytes]) -> array | None:
+        """Write ``[records...]``; with :attr:`track`, the length of each record."""
+        lens = array("q") if self.track else None
         out.write(b"[")
         buf: list[bytes] = []
         size = 0
@@ -332,6 +388,8 @@ class TaskFile:
         for rec in records:
             buf.append(rec)
             size += len(rec)
+            if lens is not None:
+                lens.append(len(rec))
             if size > _CHUNK:
                 if not first:
                     out.write(b",")
@@ -344,6 +402,7 @@ class TaskFile:
                 out.write(b",")
             out.write(b",".join(buf))
         out.write(b"]")
+        return lens
 
     def close(self) -> None:
         self.images.close()

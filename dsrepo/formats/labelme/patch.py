@@ -20,8 +20,8 @@ from dsrepo.progress import Progress
 
 
 def patch_labelme(changed: Dataset, order: Sequence[tuple[str, str]], rows: Mapping[tuple[str, str], PatchRow],
-                  out: Path, options: Mapping[str, Any],
-                  progress: Progress) -> tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None:
+                  out: Path, options: Mapping[str, Any], progress: Progress,
+                  prev: Path | None = None) -> tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None:
     """Write the changed items' files exactly as :func:`save_labelme` does."""
     from dsrepo.formats.labelme.exporter import _Writer
 

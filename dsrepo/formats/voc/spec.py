@@ -97,7 +97,7 @@ def _saver(task: str | None):
 
 
 def _patcher(task: str | None):
-    def patch(changed, order, rows, out, options, progress):
+    def patch(changed, order, rows, out, options, progress, prev):
         """Incremental export (docs/patch-export.md): changed items and the shared lists."""
         from dsrepo.formats.voc.patch import patch_voc
 

@@ -19,8 +19,8 @@ from dsrepo.progress import Progress
 
 
 def patch_darknet(changed: Dataset, order: Sequence[tuple[str, str]], rows: Mapping[tuple[str, str], PatchRow],
-                  out: Path, options: Mapping[str, Any],
-                  progress: Progress) -> tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None:
+                  out: Path, options: Mapping[str, Any], progress: Progress,
+                  prev: Path | None = None) -> tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None:
     """Write the changed items' label files and every shared file as save_darknet does."""
     from dsrepo.formats.common.lossy import LossTracker
     from dsrepo.formats.yolo.darknet_in import DATA_FILE, RESERVED, local_path

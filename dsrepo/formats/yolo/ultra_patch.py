@@ -26,8 +26,8 @@ Key = tuple[str, str]
 
 
 def patch_ultralytics(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRow], out: Path,
-                      options: Mapping[str, Any],
-                      progress: Progress) -> tuple[ExportReport, dict[Key, PatchRow]] | None:
+                      options: Mapping[str, Any], progress: Progress,
+                      prev: Path | None = None) -> tuple[ExportReport, dict[Key, PatchRow]] | None:
     """Write the changed items' label files and every shared file as save_ultralytics does;
     None (decline) for what the full export would reject."""
     from dsrepo.formats.common.lossy import LossTracker

@@ -1,8 +1,8 @@
-"""COCO patch hook (the fragment cache of incremental export).
+"""COCO patch hook (incremental export from the earlier export's files).
 
 Every case patches an export of one revision to the next and compares the folder with a
-full export of the new revision byte for byte, and the manifest rows (the cached
-fragments) with those of a full export. The data: the rich test set (three tasks,
+full export of the new revision byte for byte, and the manifest rows (record offsets in
+the files) with those of a full export. The data: the rich test set (three tasks,
 annotations not grouped by image, large and shared ids, captions of a missing image)
 and the bundled sample."""
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from dsrepo.errors import ExportError
 from dsrepo.formats.api import export_dataset, import_dataset
-from dsrepo.model.annotations import AnnType, Bbox, Caption, Polygon, Polyline
+from dsrepo.model.annotations import AnnType, Bbox, Caption, Label, Polygon, Polyline
 from dsrepo.model.dataset import Dataset
 from dsrepo.model.item import Item
 from dsrepo.repo.manifest import MANIFEST
@@ -169,22 +169,79 @@ def test_sample_patch_serialises_only_the_changed_items(tmp_path):
     assert (r.mode, r.added, r.removed, r.modified, r.written) == \
         ("hook", 0, 0, 2, ("annotations/instances_train2017.json",))
     m = json.loads((out / MANIFEST).read_text())
-    subset, iid, _h, files, (fixed, offset, want, image, per) = m["items"][0]
-    assert (subset, iid, files, fixed, offset, want) == ("train2017", "000000000101", [], None, 0, 1)
-    assert json.loads(image) == {"file_name": "000000000101.jpg", "width": 96, "height": 72, "license": 1,
-                                 "date_captured": "2026-11-01 10:00:00"}  # no id: assigned when assembled
+    subset, iid, _h, files, (tag, fixed, offset, want, per) = m["items"][0]
+    assert (subset, iid, files, tag, fixed, offset, want) == ("train2017", "000000000101", [], "r3", None, 0, 1)
     # (every item is listed in the labels file the sample does not have: that file is not written)
     assert sorted(per) == ["captions", "instances", "labels", "person_keypoints"]
-    key, tid, own_image, wants, pos, omit, blob, labels = per["instances"]
-    assert (key, tid, own_image, pos, omit) == (None, None, None, None, None)  # the row's image record
-    records = [json.loads(r) for r in blob.split("\n")]
-    assert len(records) == len(wants) and all("id" not in r and "image_id" not in r for r in records)
-    ref = json.loads((out / "annotations/instances_train2017.json").read_text())
-    assert wants == [a["id"] for a in ref["annotations"] if a["image_id"] == 1]
+    key, tid, image, wants, pos, omit, aoffs, asizes, abodies, aids, labels = per["instances"]
+    assert (key, tid, pos, omit, aids) == (None, None, None, None, None)
+    raw = (out / "annotations/instances_train2017.json").read_bytes()
+    # the row says where the item's records are in the file, and with which ids
+    ioff, isize, ibody, iid = image
+    assert iid == 1 and raw[ioff:ioff + isize - ibody] == b'{"id":1,'
+    assert json.loads(raw[ioff:ioff + isize]) == {
+        "id": 1, "file_name": "000000000101.jpg", "width": 96, "height": 72, "license": 1,
+        "date_captured": "2026-11-01 10:00:00"}
+    records = [json.loads(raw[o:o + n]) for o, n in zip(aoffs, asizes)]
+    assert [raw[o + n - b - 1:o + n - b] for o, n, b in zip(aoffs, asizes, abodies)] == [b","] * len(records)
+    ref = json.loads(raw)
+    mine = [a for a in ref["annotations"] if a["image_id"] == 1]
+    assert wants == [a["id"] for a in mine] and records == mine
     names = {c["id"]: c["name"] for c in ref["categories"]}
     label_names = repo.dataset("HEAD").categories.label_names()
-    assert [label_names[i] for i in labels] == sorted({names[a["category_id"]] for a in ref["annotations"]
-                                                       if a["image_id"] == 1}, key=label_names.index)
+    assert [label_names[i] for i in labels] == sorted({names[a["category_id"]] for a in mine},
+                                                      key=label_names.index)
+    lab = per["labels"]  # a member of the labels file, which was not written: no places
+    assert (lab[2], lab[6], lab[7], lab[8]) == (None, [], [], [])
+
+
+def test_kept_records_are_copied_not_rebuilt(tmp_path, monkeypatch):
+    """After a one-item edit only that item's records go through the record formatting;
+    every other record is copied from the earlier file (in runs)."""
+    from dsrepo.formats.coco import writer
+
+    repo = _repo(tmp_path, make_rich(tmp_path))
+    out = tmp_path / "out"
+    repo.patch_export(out, "coco_instances", "HEAD", incremental=False)
+    ds = repo.dataset("HEAD")
+    _step(repo, _edit(ds, "move", 1))
+    formatted = []
+    real = writer.TaskFile._ann_records
+
+    def counting(self, pairs, *a):
+        for rec in real(self, pairs, *a):
+            formatted.append(rec)
+            yield rec
+
+    monkeypatch.setattr(writer.TaskFile, "_ann_records", counting)
+    r = _check(repo, out, tmp_path / "ref", "coco_instances")
+    assert r.mode == "hook" and r.modified == 1
+    moved = list(repo.dataset("HEAD"))[1]
+    ref = json.loads((tmp_path / f"ref/annotations/instances_{moved.subset}.json").read_text())
+    image_id = next(im["id"] for im in ref["images"] if im["file_name"] == moved.media.name)
+    mine = [a for a in ref["annotations"] if a["image_id"] == image_id]
+    total = len(ref["annotations"])
+    # (_check's own full exports format every record: count only the patch's)
+    assert len(formatted) - 2 * total == len(mine) and 0 < len(mine) < total
+
+
+def test_task_file_first_written_now_is_synced(tmp_path):
+    """The sample's items are members of a labels file the export did not write (so the
+    rows hold no offsets for it); an edit that gives one item a label makes that file
+    written: the hook declines and the synced export is still exact."""
+    repo = _repo(tmp_path, SAMPLE / "coco")
+    out = tmp_path / "out"
+    repo.patch_export(out, "coco", "HEAD", incremental=False)
+    assert not (out / "annotations/labels_train2017.json").exists()
+    ds = repo.dataset("HEAD")
+    items = list(ds)
+    items[0] = items[0].with_(annotations=items[0].annotations + (Label(label=0),))
+    _step(repo, Dataset(ds.categories, items, ds.subset_meta))
+    r = repo.patch_export(out, "coco", "HEAD")
+    export_dataset(repo.dataset("HEAD"), tmp_path / "ref", "coco")
+    assert (r.modified, r.added, r.removed) == (1, 0, 0)
+    assert r.mode == "sync" and "annotations/labels_train2017.json" in r.written
+    assert tree_digest(out, skip=(MANIFEST,)) == tree_digest(tmp_path / "ref")
 
 
 def test_strict_loss_in_a_changed_item_fails_like_the_full_export(tmp_path):
