@@ -81,6 +81,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--data", type=Path, default=None, help="work folder (default: a temp folder)")
     ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the project a run with the same --data left behind (skips the set-up)")
     a = ap.parse_args()
 
     from benchmarks.coco_gen import generate
@@ -88,15 +90,18 @@ def main() -> None:
 
     work = a.data or Path(tempfile.mkdtemp(prefix="bench-patch-"))
     work.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(work / "proj", ignore_errors=True)
-    generate(work / "coco", a.images, tasks=("instances",))
-    repo = Repo.create(work / "proj")
-    from dsrepo.formats.api import import_dataset
+    if a.reuse and (work / "proj" / ".dsrepo").is_dir():
+        repo = Repo.open(work / "proj")
+    else:
+        shutil.rmtree(work / "proj", ignore_errors=True)
+        generate(work / "coco", a.images, tasks=("instances",))
+        repo = Repo.create(work / "proj")
+        from dsrepo.formats.api import import_dataset
 
-    repo.add(_with_boxes(import_dataset(work / "coco", "coco")), name="coco", format="coco")
-    repo.commit("v1")
-    repo.update("coco", _edited(repo.dataset("HEAD", "coco"), round(1 / a.edit)), format="coco")
-    repo.commit("v2")
+        repo.add(_with_boxes(import_dataset(work / "coco", "coco")), name="coco", format="coco")
+        repo.commit("v1")
+        repo.update("coco", _edited(repo.dataset("HEAD", "coco"), round(1 / a.edit)), format="coco")
+        repo.commit("v2")
     repo.build("HEAD")
     repo.build("HEAD~1")
     n = len(repo.dataset("HEAD"))
