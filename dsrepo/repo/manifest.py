@@ -30,39 +30,20 @@ VERSION = 1
 RACY_NS = 20_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """A file dsrepo wrote: content md5, size and modification time (ns) after writing."""
-
-    md5: str
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True, slots=True)
-class ItemEntry:
-    """One exported item: key, item hash and - with a patch hook - the files it owns
-    (None when unknown) and the format's per-item data."""
-
-    subset: str
-    id: str
-    hash: str
-    files: tuple[str, ...] | None = None
-    data: Any = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.subset, self.id)
-
-    def to_json(self) -> list[Any]:
-        if self.files is None:
-            return [self.subset, self.id, self.hash]
-        return [self.subset, self.id, self.hash, list(self.files), self.data]
+# A file dsrepo wrote: ``[md5, size, mtime_ns after writing]`` (the manifest's own lists:
+# a 118k-file export reads and writes them without building an object each).
+FileEntry = list
+F_MD5, F_SIZE, F_MTIME = 0, 1, 2
+# One exported item: ``[subset, id, item hash]``, plus ``files it owns, per-item data``
+# when written through a format's patch hook (the JSON rows themselves, as for files).
+ItemEntry = list
+I_SUBSET, I_ID, I_HASH, I_FILES, I_DATA = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """The content of a manifest file (see the module docstring)."""
+    """The content of a manifest file (see the module docstring); ``items`` and
+    ``files`` are as in the file (:data:`ItemEntry`, :data:`FileEntry`)."""
 
     commit: str | None
     format: str
@@ -71,23 +52,22 @@ class Manifest:
     filter: tuple[str, str] | None
     categories: str
     subset_meta: str
-    items: tuple[ItemEntry, ...]
+    items: list[ItemEntry]
     files: Mapping[str, FileEntry]
     time_ns: int = 0
 
     @property
     def has_rows(self) -> bool:
         """Whether every item records the files it owns (written through a patch hook)."""
-        return all(e.files is not None for e in self.items)
+        return all(len(e) == 5 for e in self.items)
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as written (keys sorted by the writer)."""
         return {"tool": "dsrepo", "version": VERSION, "commit": self.commit, "format": self.format,
                 "options": plain(self.options), "target": self.target,
                 "filter": list(self.filter) if self.filter else None, "categories": self.categories,
-                "subset_meta": self.subset_meta, "time_ns": self.time_ns,
-                "items": [e.to_json() for e in self.items],
-                "files": {r: [f.md5, f.size, f.mtime_ns] for r, f in sorted(self.files.items())}}
+                "subset_meta": self.subset_meta, "time_ns": self.time_ns, "items": self.items,
+                "files": dict(sorted(self.files.items()))}
 
 
 def plain(v: Any) -> Any:
@@ -111,22 +91,49 @@ def md5_file(path: str | os.PathLike) -> str:
 def file_entry(path: Path, md5: str) -> FileEntry:
     """The entry of a file just written with content ``md5``."""
     st = path.stat()
-    return FileEntry(md5, st.st_size, st.st_mtime_ns)
+    return [md5, st.st_size, st.st_mtime_ns]
+
+
+def _check_items(items: Any) -> None:
+    if type(items) is not list:
+        raise ValueError("items is not a list")
+    for e in items:
+        if type(e) is not list or not (len(e) == 3 or len(e) == 5) or type(e[0]) is not str \
+                or type(e[1]) is not str or type(e[2]) is not str:
+            raise ValueError(f"item {str(e)[:60]} is not [subset, id, hash(, files, data)]")
+        if len(e) == 5 and (type(e[3]) is not list or not all(type(f) is str for f in e[3])):
+            raise ValueError(f"files of item {e[0]}/{e[1]} are not a list of paths")
+
+
+def _bad_path(rel: str) -> bool:
+    """Whether ``rel`` is not a plain relative path below the export folder."""
+    wrapped = f"/{rel}/"
+    return not rel or rel[0] == "/" or "\\" in rel or "\0" in rel or "/../" in wrapped or "/./" in wrapped \
+        or "//" in wrapped
+
+
+def _check_files(files: Any) -> None:
+    if type(files) is not dict:
+        raise ValueError("files is not a mapping")
+    for rel, v in files.items():
+        if _bad_path(rel):
+            raise ValueError(f"file path {rel!r} leaves the export folder or is not normalised")
+        if type(v) is not list or len(v) != 3 or type(v[0]) is not str or type(v[1]) is not int \
+                or type(v[2]) is not int:
+            raise ValueError(f"file entry {str(v)[:60]} is not [md5, size, mtime]")
 
 
 def _parse(d: Any, where: Path) -> Manifest:
     try:
         if not isinstance(d, dict) or d.get("tool") != "dsrepo" or d.get("version") != VERSION:
             raise ValueError("not a dsrepo export manifest of version 1")
-        items = []
-        for e in d["items"]:
-            files = tuple(str(x) for x in e[3]) if len(e) > 3 else None
-            items.append(ItemEntry(str(e[0]), str(e[1]), str(e[2]), files, e[4] if len(e) > 4 else None))
-        files = {str(r): FileEntry(str(v[0]), int(v[1]), int(v[2])) for r, v in d["files"].items()}
+        items, files = d["items"], d["files"]
+        _check_items(items)
+        _check_files(files)
         flt = d.get("filter")
         return Manifest(d.get("commit"), str(d["format"]), dict(d["options"]), str(d["target"]),
                         (str(flt[0]), str(flt[1])) if flt else None, str(d["categories"]), str(d["subset_meta"]),
-                        tuple(items), files, int(d.get("time_ns") or 0))
+                        items, files, int(d.get("time_ns") or 0))
     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as e:
         raise ExportError(f"{where}: not a readable dsrepo export manifest ({e}); use --force for a full "
                           "export") from None
@@ -166,20 +173,35 @@ def changed_file(folder: Path, m: Manifest) -> str | None:
     written within :data:`RACY_NS` of the manifest) are hashed."""
     racy_from = m.time_ns - RACY_NS
     base = os.fspath(folder)
-    for rel in sorted(m.files):
-        f = m.files[rel]
-        path = os.path.join(base, rel)  # (plain strings: pathlib costs more than the stat itself)
-        try:
-            st = os.stat(path)
-        except OSError:
-            return rel
-        if st.st_size != f.size:
-            return rel
-        if st.st_mtime_ns == f.mtime_ns and f.mtime_ns < racy_from:
-            continue
-        try:
-            if md5_file(path) != f.md5:
+    files = m.files
+    here, fd = None, -1  # the folder of the last file, open (stat by name in it: no path walk)
+    try:
+        for rel in sorted(files):
+            md5, size, mtime = files[rel]
+            folder_rel, _, name = rel.rpartition("/")
+            if folder_rel != here:
+                if fd >= 0:
+                    os.close(fd)
+                    fd = -1
+                here = folder_rel
+                try:
+                    fd = os.open(os.path.join(base, folder_rel), os.O_RDONLY | os.O_DIRECTORY)
+                except OSError:
+                    return rel
+            try:
+                st = os.stat(name, dir_fd=fd)
+            except OSError:
                 return rel
-        except OSError:
-            return rel
+            if st.st_size != size:
+                return rel
+            if st.st_mtime_ns == mtime and mtime < racy_from:
+                continue
+            try:
+                if md5_file(os.path.join(base, rel)) != md5:
+                    return rel
+            except OSError:
+                return rel
+    finally:
+        if fd >= 0:
+            os.close(fd)
     return None

@@ -109,7 +109,7 @@ def _plan(out: Path, produced: Mapping[str, str], keep: Iterable[str], base: Man
     for rel in sorted(produced):
         md5 = produced[rel]
         old = base.files.get(rel) if base is not None else None
-        if old is not None and old.md5 == md5:
+        if old is not None and old[0] == md5:
             files[rel] = old
             continue
         dest = out / rel
@@ -175,20 +175,24 @@ def _hook_rows(spec: "FormatSpec", ds: "Dataset", order: list[Key], rows: Mappin
         return None
     report, new_rows = res
     produced = _walk(staging)
-    all_rows: dict[Key, tuple[tuple[str, ...], Any]] = {}
+    all_rows: dict[Key, Any] = {}
     owner: dict[str, Key] = {}
+    n_files = 0
+    new_get, old_get = new_rows.get, rows.get
     for k in order:
-        row = new_rows.get(k)
-        if row is None and k not in changed:
-            row = rows.get(k)
+        row = new_get(k)
         if row is None:
-            return None
-        files, data = tuple(row[0]), row[1]
-        for f in files:
-            if f in owner or (k in changed and f not in produced):
+            row = old_get(k) if k not in changed else None
+            if row is None:
                 return None
+        elif k in changed and not all(f in produced for f in row[0]):
+            return None  # a changed item claims a file the hook did not write
+        for f in row[0]:
             owner[f] = k
-        all_rows[k] = (files, data)
+        n_files += len(row[0])
+        all_rows[k] = row
+    if len(owner) != n_files:
+        return None  # two items own one file
     for f in produced:  # every staged file is a changed item's or a shared one
         if f in owner and owner[f] not in changed:
             return None
@@ -260,10 +264,10 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
     rec = load_record(repo, built.record)
     entries = [(s, i, h) for s, i, h in item_entries(repo, rec)]
     order = [(s, i) for s, i, _h in entries]
-    old_items = {e.key: e for e in base.items} if base is not None else {}
+    old_items = {(e[0], e[1]): e for e in base.items} if base is not None else {}
     new_keys = set(order)
     added = [k for k in order if k not in old_items]
-    modified = [(s, i) for s, i, h in entries if (s, i) in old_items and old_items[(s, i)].hash != h]
+    modified = [(s, i) for s, i, h in entries if (s, i) in old_items and old_items[(s, i)][2] != h]
     removed = [k for k in old_items if k not in new_keys]
     same_shared = base is not None and base.categories == rec.categories and base.subset_meta == rec.subset_meta
     last = built.steps[-1]
@@ -274,14 +278,13 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
                            len(removed), len(modified), tuple(written), tuple(deleted), nfiles - len(written),
                            tuple(missing), built.steps)
 
-    def manifest(items: Iterable[ItemEntry], files: Mapping[str, FileEntry]) -> Manifest:
-        return Manifest(commit, format, plain(opts), target, flt, rec.categories, rec.subset_meta, tuple(items),
-                        files)
+    def manifest(items: list[ItemEntry], files: Mapping[str, FileEntry]) -> Manifest:
+        return Manifest(commit, format, plain(opts), target, flt, rec.categories, rec.subset_meta, items, files)
 
-    order_same = base is not None and [e.key for e in base.items] == order
+    order_same = base is not None and [(e[0], e[1]) for e in base.items] == order
     if same_shared and not added and not removed and not modified and order_same:
-        write_manifest(out, manifest((ItemEntry(s, i, h, old_items[(s, i)].files, old_items[(s, i)].data)
-                                      for s, i, h in entries), base.files))  # type: ignore[union-attr]
+        write_manifest(out, manifest([[s, i, h] + old_items[(s, i)][3:] for s, i, h in entries],
+                                     base.files))  # type: ignore[union-attr]
         return result("none", (), (), len(base.files), ())  # type: ignore[union-attr]
 
     out.mkdir(parents=True, exist_ok=True)
@@ -291,7 +294,7 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
         if spec.patch is not None:
             use_rows = base is not None and same_shared and base.has_rows
             changed = set(added) | set(modified) if use_rows else new_keys
-            rows = {k: (e.files, e.data) for k, e in old_items.items() if k in new_keys and k not in changed} \
+            rows = {k: (e[3], e[4]) for k, e in old_items.items() if k in new_keys and k not in changed} \
                 if use_rows else {}
             # every item changed (a full export through the hook): the build's own dataset
             # streams its items faster than one store read per item
@@ -303,13 +306,13 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
         if hooked is not None:
             report, all_rows, produced = hooked
             keep = [f for k, (files, _d) in all_rows.items() if k not in changed for f in files]
-            items = [ItemEntry(s, i, h, *all_rows[(s, i)]) for s, i, h in entries]
+            items = [[s, i, h, list(all_rows[(s, i)][0]), all_rows[(s, i)][1]] for s, i, h in entries]
             mode = "hook"
         else:
             report = export_dataset(built.dataset, staging, format, opts, progress, overwrite=True)
             produced = _walk(staging)
             keep = []
-            items = [ItemEntry(s, i, h) for s, i, h in entries]
+            items = [[s, i, h] for s, i, h in entries]
             mode = "sync"
         plan = _plan(out, produced, keep, base, deletable, clobber=force or not incremental)
         files = _apply(out, staging, plan)

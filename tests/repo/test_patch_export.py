@@ -313,6 +313,42 @@ def test_folder_without_manifest(repo, tmp_path):
                             "full export")
 
 
+@pytest.mark.parametrize("path", ["../outside.json", "/etc/passwd", "a/../../b", "a//b", "./a", ""])
+def test_manifest_naming_a_file_outside_the_folder_is_refused(repo, tmp_path, path):
+    """A manifest lists the files an export may delete: one naming a path that is not
+    plainly inside the folder is not read (nothing is deleted), even with --force."""
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    repo.patch_export(out, "labelme", "HEAD~1")
+    victim = tmp_path / "outside.json"
+    victim.write_text("{}")
+    m = json.loads((out / MANIFEST).read_text())
+    m["files"][path] = ["0" * 32, 2, 0]
+    (out / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, "labelme", "HEAD")
+    assert str(e.value) == (f"{out / MANIFEST}: not a readable dsrepo export manifest (file path {path!r} leaves "
+                            "the export folder or is not normalised); use --force for a full export")
+    repo.patch_export(out, "labelme", "HEAD", force=True)  # (an unreadable manifest: nothing is deleted)
+    assert victim.read_text() == "{}"
+    export_dataset(repo.dataset("HEAD"), tmp_path / "ref", "labelme")
+    ref = tree_digest(tmp_path / "ref")
+    assert {k: v for k, v in tree_digest(out, skip=(MANIFEST,)).items() if k in ref} == ref
+
+
+def test_manifest_with_malformed_rows_is_refused(repo, tmp_path):
+    _two_revisions(repo)
+    out = tmp_path / "out"
+    repo.patch_export(out, "labelme", "HEAD~1")
+    m = json.loads((out / MANIFEST).read_text())
+    m["items"][0] = [m["items"][0][0], 7, m["items"][0][2]]
+    (out / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(ExportError) as e:
+        repo.patch_export(out, "labelme", "HEAD")
+    assert str(e.value).startswith(f"{out / MANIFEST}: not a readable dsrepo export manifest (item [")
+    assert str(e.value).endswith("is not [subset, id, hash(, files, data)]); use --force for a full export")
+
+
 def test_hook_falls_back_when_items_share_a_file(repo, tmp_path, tiny_format):
     shared = [("train", f"im{k}", 0, ((0, 1, 1, 2, 2),)) for k in range(3)]
     ds = _dataset(shared)
