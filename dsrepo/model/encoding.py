@@ -23,6 +23,7 @@ import orjson
 
 from dsrepo.model.annotations import (
     ANNOTATION_CLASSES,
+    EMPTY,
     AnnType,
     Annotation,
     Bbox,
@@ -174,9 +175,48 @@ def annotation_to_dict(ann: Annotation) -> dict:
     return d
 
 
+_SET = object.__setattr__
+_FLOAT = {float}
+_TYPES = {t.value: t for t in AnnType}
+
+
+def _built(cls: type, d: Mapping[str, Any]) -> Any:
+    """An annotation of ``cls`` made without its validating constructor, common fields
+    from canonical data ``d``; the caller sets the others (already valid)."""
+    obj = object.__new__(cls)
+    _SET(obj, "id", d.get("id", 0))
+    _SET(obj, "group", d.get("g", 0))
+    _SET(obj, "label", d.get("l"))
+    _SET(obj, "z_order", d.get("z", 0))
+    a = d.get("a")
+    _SET(obj, "attributes", MappingProxyType(dict(a)) if a else EMPTY)
+    m = d.get("m")
+    _SET(obj, "meta", MappingProxyType(dict(m)) if m else EMPTY)
+    return obj
+
+
 def annotation_from_dict(d: Mapping[str, Any]) -> Annotation:
-    """Inverse of :func:`annotation_to_dict`."""
-    t = AnnType(d["t"])
+    """Inverse of :func:`annotation_to_dict`. Boxes and polygons/polylines whose
+    coordinates are all floats (as the encoding writes them) skip the constructor's
+    checks; anything else is built - and checked - as usual."""
+    t = _TYPES.get(d["t"]) or AnnType(d["t"])
+    label = d.get("l")
+    if label is None or label.__class__ is int and label >= 0:
+        if t is AnnType.bbox:
+            b = d["b"]
+            if len(b) == 4 and {*map(type, b)} == _FLOAT and b[2] >= 0 and b[3] >= 0:
+                obj = _built(Bbox, d)
+                _SET(obj, "x", b[0])
+                _SET(obj, "y", b[1])
+                _SET(obj, "w", b[2])
+                _SET(obj, "h", b[3])
+                return obj
+        elif t is AnnType.polygon or t is AnnType.polyline:
+            pts = tuple(d["p"])
+            if not len(pts) % 2 and {*map(type, pts)} <= _FLOAT:
+                obj = _built(ANNOTATION_CLASSES[t], d)
+                _SET(obj, "points", pts)
+                return obj
     common = dict(
         id=d.get("id", 0), group=d.get("g", 0), label=d.get("l"), z_order=d.get("z", 0),
         attributes=d.get("a") or {}, meta=d.get("m") or {},

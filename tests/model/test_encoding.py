@@ -48,6 +48,45 @@ def test_round_trip_is_exact():
     assert encode_item(back) == data
 
 
+def test_decoded_shapes_are_the_objects_the_constructor_makes():
+    """Boxes and polygons decoded from canonical data skip the constructor's checks: the
+    result must be indistinguishable (fields, types, frozen maps, immutability)."""
+    from dsrepo.model.encoding import annotation_from_dict, annotation_to_dict
+
+    for a in rich_item().annotations[2:5]:
+        back = annotation_from_dict(annotation_to_dict(a))
+        assert back == a and type(back) is type(a) and hash(back.get_bbox()) == hash(a.get_bbox())
+        assert type(back.attributes) is type(a.attributes) and type(back.meta) is type(a.meta)
+        assert all(type(v) is float for v in (back.points if hasattr(back, "points") else back.get_bbox()))
+        with pytest.raises(AttributeError):
+            back.label = 3  # frozen as constructed ones are
+
+
+@pytest.mark.parametrize("d, fixed", [
+    ({"t": "bbox", "b": [1, 2, 3, 4]}, Bbox(x=1.0, y=2.0, w=3.0, h=4.0)),  # ints: coerced as by the constructor
+    ({"t": "polygon", "p": [0, 0, 1.5, 0, 1, 1]}, Polygon(points=(0.0, 0.0, 1.5, 0.0, 1.0, 1.0))),
+])
+def test_non_canonical_shapes_still_go_through_the_constructor(d, fixed):
+    from dsrepo.model.encoding import annotation_from_dict
+
+    back = annotation_from_dict(d)
+    assert back == fixed and all(type(v) is float for v in back.get_bbox())
+
+
+@pytest.mark.parametrize("d, message", [
+    ({"t": "bbox", "b": [0.0, 0.0, -1.0, 2.0]}, "bbox has negative size: w=-1.0, h=2.0"),
+    ({"t": "polygon", "p": [0.0, 0.0, 1.0]}, "polygon: odd number of coordinates (3)"),
+    ({"t": "polyline", "p": [0.0, 0.0], "l": -1}, "label index must be a non-negative int, got -1"),
+    ({"t": "bbox", "b": [0.0, 0.0, 1.0, 2.0], "l": "cat"}, "label index must be a non-negative int, got 'cat'"),
+])
+def test_invalid_stored_shapes_are_still_rejected(d, message):
+    from dsrepo.model.encoding import annotation_from_dict
+
+    with pytest.raises(ValueError) as e:
+        annotation_from_dict(d)
+    assert str(e.value) == message
+
+
 def test_encoding_is_stable_bytes():
     item = Item(id="a", media=Image(size=(2, 3), md5="f" * 32),
                 annotations=(Bbox(x=0.1, y=1e-7, w=3, h=1e20, label=0, attributes={"z": 1, "a": True}),))
