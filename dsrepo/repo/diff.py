@@ -12,15 +12,14 @@ mean equal items, and only modified items are decoded (two packed reads each).
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import orjson
 
+from dsrepo.collect import few_collections
 from dsrepo.errors import UsageError
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.diffs import Key
@@ -408,26 +407,6 @@ def _pipeline_change(a: Side, b: Side) -> PipelineChange | None:
     return change(a.pipeline, b.pipeline)
 
 
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """No cyclic garbage collection while a diff holds a few hundred thousand decoded list
-    entries and annotation dicts (none of them cyclic): full collections would scan them
-    again and again (~0.3 s of a 118k-item diff). On the way out, the objects allocated
-    meanwhile join the oldest generation (a freeze/unfreeze pair, skipped if the caller
-    froze objects itself) instead of all being scanned by the first young collection
-    (~0.1 s); cyclic garbage among them is still freed by the next full collection."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
-
-
 def _diff(repo: "Repo | Path | None", rev_a: str | None, rev_b: str | None, format_a: str | None,
           format_b: str | None, iou: float, annotations: bool, progress: Progress) -> Diff:
     get_repo = opener(repo)
@@ -456,5 +435,5 @@ def diff(repo: "Repo | Path | None", rev_a: str | None = "HEAD", rev_b: str | No
     UsageError when a single dataset is paired with a side of several sources."""
     if not 0.0 <= iou <= 1.0:
         raise UsageError(f"--iou must be between 0 and 1, got {iou}")
-    with _few_collections():
+    with few_collections():
         return _diff(repo, rev_a, rev_b, format_a, format_b, iou, annotations, progress)

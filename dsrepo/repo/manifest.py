@@ -67,7 +67,7 @@ class Manifest:
                 "options": plain(self.options), "target": self.target,
                 "filter": list(self.filter) if self.filter else None, "categories": self.categories,
                 "subset_meta": self.subset_meta, "time_ns": self.time_ns, "items": self.items,
-                "files": dict(sorted(self.files.items()))}
+                "files": self.files}  # (sorted by the writer)
 
 
 def plain(v: Any) -> Any:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
+from dsrepo.collect import few_collections
 from dsrepo.errors import ExportError, FormatError
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import load_record
@@ -199,24 +200,9 @@ def _hook_rows(spec: "FormatSpec", ds: "Dataset", order: list[Key], rows: Mappin
     return report, all_rows, produced
 
 
-def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, target: str = PROJECT,
-                 options: Sequence[str] | Mapping[str, Any] | None = None, incremental: bool = True,
-                 force: bool = False, overwrite: bool = False, filter_expr: str | None = None,
-                 filter_mode: str = "items", progress: Progress = NULL_PROGRESS,
-                 merge_policy: str | None = None) -> PatchResult:
-    """Export ``target`` of ``rev`` (None: the working tree) to folder ``out`` in
-    ``format`` and write the folder's manifest (:mod:`dsrepo.repo.manifest`).
-
-    ``incremental``: ``out`` holds an earlier export by dsrepo (or is empty); only files
-    whose content changes are written and files of that export no longer produced are
-    deleted; the result is byte-identical to a full export into an empty folder.
-    ExportError, before anything is written, when its manifest names another format,
-    target, filter or options, or a file dsrepo wrote was edited since, or a new file
-    would replace one dsrepo did not write; ``force`` then does a full export instead
-    (replacing such files, deleting only files the old manifest lists).
-
-    Not ``incremental``: a full export, refusing a non-empty folder without
-    ``overwrite`` and deleting nothing. ``merge_policy`` overrides the revision's."""
+def _patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, target: str, options: Any,
+                  incremental: bool, force: bool, overwrite: bool, filter_expr: str | None, filter_mode: str,
+                  progress: Progress, merge_policy: str | None) -> PatchResult:
     from dsrepo.formats.api import export_dataset
     from dsrepo.formats.base import parse_options
     from dsrepo.formats.registry import get_format
@@ -294,8 +280,8 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
         if spec.patch is not None:
             use_rows = base is not None and same_shared and base.has_rows
             changed = set(added) | set(modified) if use_rows else new_keys
-            rows = {k: (e[3], e[4]) for k, e in old_items.items() if k in new_keys and k not in changed} \
-                if use_rows else {}
+            # (rows of removed items are never asked for)
+            rows = {k: e[3:] for k, e in old_items.items() if k not in changed} if use_rows else {}
             # every item changed (a full export through the hook): the build's own dataset
             # streams its items faster than one store read per item
             ds = built.dataset if changed == new_keys else _changed_dataset(repo, rec, entries, changed)
@@ -306,7 +292,8 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
         if hooked is not None:
             report, all_rows, produced = hooked
             keep = [f for k, (files, _d) in all_rows.items() if k not in changed for f in files]
-            items = [[s, i, h, list(all_rows[(s, i)][0]), all_rows[(s, i)][1]] for s, i, h in entries]
+            # (all_rows is in export order, as entries)
+            items = [[s, i, h, r[0], r[1]] for (s, i, h), r in zip(entries, all_rows.values())]
             mode = "hook"
         else:
             report = export_dataset(built.dataset, staging, format, opts, progress, overwrite=True)
@@ -322,3 +309,26 @@ def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, ta
     if base is None:
         mode = "full"
     return result(mode, [r for r, _m in plan.moves], plan.deletes, len(files), report.missing_media)
+
+
+def patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, target: str = PROJECT,
+                 options: Sequence[str] | Mapping[str, Any] | None = None, incremental: bool = True,
+                 force: bool = False, overwrite: bool = False, filter_expr: str | None = None,
+                 filter_mode: str = "items", progress: Progress = NULL_PROGRESS,
+                 merge_policy: str | None = None) -> PatchResult:
+    """Export ``target`` of ``rev`` (None: the working tree) to folder ``out`` in
+    ``format`` and write the folder's manifest (:mod:`dsrepo.repo.manifest`).
+
+    ``incremental``: ``out`` holds an earlier export by dsrepo (or is empty); only files
+    whose content changes are written and files of that export no longer produced are
+    deleted; the result is byte-identical to a full export into an empty folder.
+    ExportError, before anything is written, when its manifest names another format,
+    target, filter or options, or a file dsrepo wrote was edited since, or a new file
+    would replace one dsrepo did not write; ``force`` then does a full export instead
+    (replacing such files, deleting only files the old manifest lists).
+
+    Not ``incremental``: a full export, refusing a non-empty folder without
+    ``overwrite`` and deleting nothing. ``merge_policy`` overrides the revision's."""
+    with few_collections():  # (manifests and item lists: millions of small acyclic objects)
+        return _patch_export(repo, rev, format, out, target, options, incremental, force, overwrite, filter_expr,
+                             filter_mode, progress, merge_policy)

@@ -35,13 +35,13 @@ items.
 
 from __future__ import annotations
 
-import gc
 import mmap
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from dsrepo.collect import few_collections
 from dsrepo.errors import ExportError, UsageError
 from dsrepo.formats.base import ExportReport, PatchRow
 from dsrepo.formats.coco.splice import old_id
@@ -175,6 +175,39 @@ def _valid(row: Any) -> bool:
         and row[1][0] == ROW and isinstance(row[1][4], dict)
 
 
+def _run(exp: Any, changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRow], src: _Sources,
+         progress: Progress, subset: Any) -> tuple[ExportReport, dict[Key, PatchRow]]:
+    """Add every item (changed ones through the exporter), write the files, make the rows."""
+    from dsrepo.formats.coco.meta import coco_meta
+
+    incomplete: set = set()
+    done: list = []
+    items = iter(changed)  # streamed: the changed items come in export order, the others have rows
+    with progress.task(f"{exp.fmt}: writing changed items", total=sum(k not in rows for k in order)) as bar:
+        for key in order:
+            s = subset(key[0])
+            k = len(s.primary_key)
+            row = rows.get(key)
+            if row is not None:
+                data = row[1]
+                done.append((key, s, k, row[0], data[2] is None, _replay(s, data, src, incomplete)))
+                continue
+            item = next(items, None)
+            if item is None or item.key != key:
+                raise _Decline
+            n_files = len(exp.files)
+            o = coco_meta(item.meta).get("o")
+            spans = _added(s, item, exp)
+            done.append((key, s, k, exp.files[n_files:], isinstance(o, int) and not isinstance(o, bool), spans))
+            bar.advance()
+    exp.finish()
+    if any(tf.img_parts is not None for tf in incomplete):
+        raise _Decline  # a task file written now, from records the earlier export did not write
+    new_rows = _rows(done)
+    exp.commit()
+    return ExportReport(files=tuple(sorted(set(exp.files))), missing_media=tuple(exp.missing)), new_rows
+
+
 def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRow], out: Path,
                options: Mapping[str, Any], progress: Progress, prev: Path | None,
                task: str | None = None) -> tuple[ExportReport, dict[Key, PatchRow]] | None:
@@ -184,7 +217,6 @@ def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
     every item. None (decline) for panoptic, --strict losses and what the exporter
     rejects."""
     from dsrepo.formats.coco.exporter import _Export
-    from dsrepo.formats.coco.meta import coco_meta
     from dsrepo.formats.coco.tasks import PANOPTIC
 
     out = Path(out)
@@ -197,8 +229,6 @@ def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
         return None
     exp.tmp = tempfile.mkdtemp(prefix=".dsrepo-coco-", dir=out)
     src = _Sources(prev)
-    incomplete: set = set()
-    done: list = []
 
     def subset(name: str) -> Any:
         s = exp.subsets.get(name)
@@ -210,40 +240,15 @@ def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
                 tf.track = True
         return s
 
-    collecting = gc.isenabled()
-    gc.disable()  # rows and records hold no cycles; full collections would rescan them over and over
-    try:
-        items = iter(changed)  # streamed: the changed items come in export order, the others have rows
-        with progress.task(f"{exp.fmt}: writing changed items", total=sum(k not in rows for k in order)) as bar:
-            for key in order:
-                s = subset(key[0])
-                k = len(s.primary_key)
-                row = rows.get(key)
-                if row is not None:
-                    data = row[1]
-                    done.append((key, s, k, row[0], data[2] is None, _replay(s, data, src, incomplete)))
-                    continue
-                item = next(items, None)
-                if item is None or item.key != key:
-                    raise _Decline
-                n_files = len(exp.files)
-                o = coco_meta(item.meta).get("o")
-                spans = _added(s, item, exp)
-                done.append((key, s, k, exp.files[n_files:], isinstance(o, int) and not isinstance(o, bool), spans))
-                bar.advance()
-        exp.finish()
-        if any(tf.img_parts is not None for tf in incomplete):
-            raise _Decline  # a task file written now, from records the earlier export did not write
-        new_rows = _rows(done)
-        exp.commit()
-    except (_Decline, ExportError, UsageError, TypeError, ValueError):
-        return None  # (TypeError, ValueError: a row of another layout)
-    finally:
-        if collecting:
-            gc.enable()
-        src.close()
-        for s in exp.subsets.values():
-            for tf in s.files.values():
-                tf.close()
-        shutil.rmtree(exp.tmp, ignore_errors=True)
-    return ExportReport(files=tuple(sorted(set(exp.files))), missing_media=tuple(exp.missing)), new_rows
+    # (rows and records hold no cycles; full collections would rescan them over and over)
+    with few_collections():
+        try:
+            return _run(exp, changed, order, rows, src, progress, subset)
+        except (_Decline, ExportError, UsageError, TypeError, ValueError):
+            return None  # (TypeError, ValueError: a row of another layout)
+        finally:
+            src.close()
+            for s in exp.subsets.values():
+                for tf in s.files.values():
+                    tf.close()
+            shutil.rmtree(exp.tmp, ignore_errors=True)
