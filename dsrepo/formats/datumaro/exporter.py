@@ -46,7 +46,9 @@ class _Export:
         self.n_labels = len(ds.categories.labels)
         ext = options.get("image_ext")
         self.ext = (ext if ext.startswith(".") else "." + ext) if ext else None
+        # per subset: staging file of its records, [records, bytes written]
         self.parts: dict[str, tuple[IO[bytes], list[int]]] = {}
+        self.heads: dict[str, int] = {}  # length of each subset file's head (records follow)
         self.files: list[str] = []
         self.missing: list[str] = []
         self.stage = Path()
@@ -95,18 +97,27 @@ class _Export:
             d["media" if native.get("media_key") == "media" else "image"] = self._image(item, native)
         return join_private(d, item.meta)
 
-    def add(self, item: Item) -> None:
-        """Append one item to its subset's staging file."""
-        part = self.parts.get(item.subset)
+    def add(self, item: Item) -> tuple[int, int]:
+        """Append one item to its subset's staging file; ``(position there, length)``."""
+        return self.add_raw(item.subset, orjson.dumps(self.item_json(item)), 1)
+
+    def add_raw(self, subset: str, records: bytes | memoryview, n: int) -> tuple[int, int]:
+        """Append ``n`` records already serialised (joined by commas) to ``subset``'s
+        staging file; ``(position there, length)``."""
+        part = self.parts.get(subset)
         if part is None:
-            _check_subset(item.subset)
-            part = (open(self.stage / f"part-{len(self.parts)}", "wb"), [0])
-            self.parts[item.subset] = part
+            _check_subset(subset)
+            part = (open(self.stage / f"part-{len(self.parts)}", "wb"), [0, 0])
+            self.parts[subset] = part
         f, count = part
         if count[0]:
             f.write(b",")
-        f.write(orjson.dumps(self.item_json(item)))
-        count[0] += 1
+            count[1] += 1
+        pos = count[1]
+        f.write(records)
+        count[0] += n
+        count[1] += len(records)
+        return pos, len(records)
 
     # -- files -------------------------------------------------------------------------
 
@@ -141,6 +152,7 @@ class _Export:
         rel = f"annotations/{subset}.json"
         dest = self.stage / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
+        self.heads[subset] = len(head)
         with open(dest, "wb") as f:
             f.write(head)
             part = self.parts.get(subset)

@@ -71,9 +71,16 @@ def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: 
     return save_datumaro(dataset, Path(out_dir), options, progress)
 
 
+def patch(changed: Dataset, order, rows, out: Path, options: Mapping[str, Any], progress: Progress, prev=None):
+    """Incremental export (docs/patch-export.md): unchanged records copied from ``prev``."""
+    from dsrepo.formats.datumaro.patch import patch_datumaro
+
+    return patch_datumaro(changed, order, rows, Path(out), options, progress, prev)
+
+
 DATUMARO = FormatSpec(
     name="datumaro",
     description="Datumaro 1.x JSON: annotations/<subset>.json (+ images/<subset>/)",
     detect=detect, load=load, save=save,
-    import_options=(), export_options=EXPORT_OPTIONS, extensions=(".json",),
+    import_options=(), export_options=EXPORT_OPTIONS, extensions=(".json",), patch=patch,
 )
