@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 from dsrepo.errors import DatasetError, ExportError, UsageError
 from dsrepo.formats.base import ExportReport
-from dsrepo.formats.common.files import atomic_write_bytes, atomic_write_text, safe_relpath
+from dsrepo.formats.common.files import safe_relpath
 from dsrepo.formats.common.lossy import LossTracker
 from dsrepo.formats.common.media import media_filename, save_image
 from dsrepo.formats.voc.convert import Converter, Target
@@ -82,17 +82,21 @@ def _remap(src: Categories, dst: Categories) -> tuple[int | None, ...]:
 
 
 class _Out:
-    """Files written into the staging folder."""
+    """Files written into the staging folder (moved into place only when the whole export
+    succeeded, so each file is written directly: no temp file and rename of its own)."""
 
     def __init__(self, stage: Path) -> None:
         self.stage = stage
         self.files: list[str] = []
+        self._dirs: set[str] = set()
 
     def write(self, rel: str, data: bytes | str) -> None:
-        if isinstance(data, str):
-            atomic_write_text(self.stage / rel, data)
-        else:
-            atomic_write_bytes(self.stage / rel, data)
+        folder = os.path.dirname(rel)
+        if folder not in self._dirs:
+            (self.stage / folder).mkdir(parents=True, exist_ok=True)
+            self._dirs.add(folder)
+        with open(self.stage / rel, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
         self.files.append(rel)
 
 
