@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, Mapping, Sequence
 
 import orjson
 
@@ -88,6 +88,27 @@ def record_dataset(repo: "Repo", rec: SourceRecord,
 
     return Dataset(load_categories(repo, rec), items, load_subset_meta(repo, rec), length=len(entries),
                    media_root=media_root)
+
+
+def subset_dataset(repo: "Repo", rec: SourceRecord, entries: Sequence[tuple[str, str, str]], keys: Collection,
+                   media_path: Callable[[Mapping[str, Any]], str | None] | None = None,
+                   media_root: str | None = None) -> "Dataset":
+    """The items of ``entries`` (``item_entries`` of ``rec``) whose ``(subset, id)`` is in
+    ``keys``, decoded now, in order, with the record's categories and subset meta;
+    ``media_path`` as in :func:`record_dataset`."""
+    from dsrepo.model.dataset import Dataset
+    from dsrepo.model.encoding import decode_item
+
+    if media_path is None:
+        media = repo.media
+
+        def media_path(md: Mapping[str, Any]) -> str | None:
+            md5 = md.get("md5")
+            return str(media.path(md5)) if md5 and media.has(md5) else None
+
+    store = repo.store
+    items = [decode_item(store.read_packed(h), media_path) for s, i, h in entries if (s, i) in keys]
+    return Dataset(load_categories(repo, rec), items, load_subset_meta(repo, rec), media_root=media_root)
 
 
 def source_dataset(repo: "Repo", rev: str = "HEAD", source: str | None = None) -> "Dataset":

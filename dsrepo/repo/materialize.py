@@ -17,12 +17,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Collection, Mapping
+from typing import TYPE_CHECKING, Collection, Mapping
 
 from dsrepo.errors import CorruptObjectError, DatasetError, RepoError
 from dsrepo.formats.common.files import safe_relpath
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.access import file_entries, load_record, record_dataset
+from dsrepo.repo.access import file_entries, load_record
+from dsrepo.repo.reexport import export_files, save_rows
 from dsrepo.repo.records import SourceRecord
 from dsrepo.repo.worktree import TEMP_PREFIX, scan_dir
 
@@ -75,16 +76,6 @@ def _same_annotations(a: SourceRecord | None, b: SourceRecord) -> bool:
     return a is not None and all(getattr(a, f) == getattr(b, f) for f in _ANNOTATION_FIELDS)
 
 
-def _export_options(record: SourceRecord) -> dict[str, Any]:
-    """The source's export options, without media (dsrepo places images itself)."""
-    from dsrepo.formats.registry import get_format
-
-    opts = dict(record.export_options)
-    if any(o.dest == "save_media" for o in get_format(record.format).export_options):
-        opts["save_media"] = False
-    return opts
-
-
 def _copy_hashed(src: Path, target: Path, keep_md5: str | None) -> tuple[str, bool]:
     """Copy ``src`` over ``target`` (temp file + rename) unless its md5 is ``keep_md5``;
     returns ``(md5, written)``."""
@@ -121,22 +112,6 @@ def _prune_dirs(dest: Path, rels: Collection[str]) -> None:
             p = p.parent
 
 
-def _export(repo: "Repo", rec: SourceRecord, dest: Path, files: Mapping[str, str], tmp: Path,
-            progress: Progress) -> tuple[str, ...]:
-    from dsrepo.formats.api import export_dataset
-
-    by_md5: dict[str, str] = {}
-    for rel, md5 in files.items():
-        by_md5.setdefault(md5, rel)
-
-    def media_path(md: Mapping[str, Any]) -> str | None:
-        rel = by_md5.get(md.get("md5") or "")
-        return str(dest / rel) if rel is not None else None
-
-    ds = record_dataset(repo, rec, media_path, media_root=str(dest))
-    return tuple(export_dataset(ds, tmp, rec.format, _export_options(rec), progress, overwrite=True).files)
-
-
 def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, str],
                 owned: Collection[str], old_record: str | None, old_generated: Collection[str],
                 progress: Progress = NULL_PROGRESS, mirror: Path | None = None) -> Written:
@@ -168,6 +143,7 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
                 wrote += 1
             owned_md5[rel] = md5
             bar.advance()
+    exported = None
     if mirror is not None:
         stats, _skipped = scan_dir(mirror)
         gen = []
@@ -190,11 +166,15 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
         tmp = Path(tempfile.mkdtemp(prefix="export-", dir=repo.layout.tmp))
         try:
             gen = []
-            for rel in _export(repo, rec, dest, files, tmp, progress):
+            exported = export_files(repo, rec, dest, files, current, tmp, progress)
+            for rel, md5 in exported.kept.items():
+                owned_md5[checked_rel(rel, rec.name)] = md5
+                gen.append(rel)
+            for rel, known in exported.written.items():
                 rel = checked_rel(rel, rec.name)
                 if rel in files:
                     continue
-                md5 = file_md5(tmp / rel)
+                md5 = known or file_md5(tmp / rel)
                 if current.get(rel) != md5:
                     target = safe_target(dest, rel, real_dirs)
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -215,4 +195,6 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
         except FileNotFoundError:
             pass
     _prune_dirs(dest, stale)
+    if exported is not None:  # (after the files are in place: rows never describe a folder not yet written)
+        save_rows(repo.layout, rec.name, exported.rows)
     return Written(generated, owned_md5, wrote, len(stale))

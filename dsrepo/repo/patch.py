@@ -25,18 +25,16 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from dsrepo.collect import few_collections
 from dsrepo.errors import ExportError, FormatError
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.access import load_record
+from dsrepo.repo.access import load_record, subset_dataset
 from dsrepo.repo.build import Step, build
+from dsrepo.repo.hookrun import run_hook, walk_md5
 from dsrepo.repo.manifest import (
-    MANIFEST, FileEntry, ItemEntry, Manifest, changed_file, file_entry, md5_file, plain, read_manifest,
+    MANIFEST, FileEntry, ItemEntry, Manifest, changed_file, file_entry, plain, read_manifest,
     write_manifest,
 )
 from dsrepo.repo.pipeline import FILTER, PROJECT, Stage, stage_id, validate_filter
 
 if TYPE_CHECKING:
-    from dsrepo.formats.base import FormatSpec
-    from dsrepo.model.dataset import Dataset
-    from dsrepo.repo.records import SourceRecord
     from dsrepo.repo.repo import Repo
 
 Key = tuple[str, str]
@@ -89,18 +87,6 @@ def _identity_mismatch(old: Manifest, format: str, opts: Mapping[str, Any], targ
     return None
 
 
-def _walk(root: Path) -> dict[str, str]:
-    """``{relpath: md5}`` of every file under ``root``."""
-    out = {}
-    for dirpath, _dirs, files in os.walk(root):
-        rel_dir = os.path.relpath(dirpath, root)
-        for f in files:
-            rel = f if rel_dir == os.curdir else os.path.join(rel_dir, f).replace(os.sep, "/")
-            if rel != MANIFEST:
-                out[rel] = md5_file(os.path.join(dirpath, f))
-    return out
-
-
 def _plan(out: Path, produced: Mapping[str, str], keep: Iterable[str], base: Manifest | None,
           deletable: Mapping[str, FileEntry], clobber: bool) -> _Plan:
     """What to move and delete. ``base``: the trusted earlier export (unchanged files are
@@ -147,57 +133,6 @@ def _apply(out: Path, staging: Path, plan: _Plan) -> dict[str, FileEntry]:
                 break
             parent = parent.parent
     return files
-
-
-def _changed_dataset(repo: "Repo", rec: "SourceRecord", entries: Sequence[tuple[str, str, str]],
-                     changed: set[Key]) -> "Dataset":
-    """The changed items (decoded from the store), with the record's categories and meta."""
-    from dsrepo.model.dataset import Dataset
-    from dsrepo.model.encoding import decode_item
-    from dsrepo.repo.access import load_categories, load_subset_meta
-
-    media = repo.media
-
-    def media_path(md: Mapping[str, Any]) -> str | None:
-        md5 = md.get("md5")
-        return str(media.path(md5)) if md5 and media.has(md5) else None
-
-    items = [decode_item(repo.store.read_packed(h), media_path) for s, i, h in entries if (s, i) in changed]
-    return Dataset(load_categories(repo, rec), items, load_subset_meta(repo, rec))
-
-
-def _hook_rows(spec: "FormatSpec", ds: "Dataset", order: list[Key], rows: Mapping[Key, Any], changed: set[Key],
-               staging: Path, opts: Mapping[str, Any], progress: Progress, prev: Path | None):
-    """Run the hook; ``(report, rows of every item, produced files)`` or None when it
-    declines or two items (or an item and a shared file) would own the same file. The
-    hook's rows replace those of ``rows``; an unchanged item it gives none keeps its own."""
-    res = spec.patch(ds, order, rows, staging, opts, progress, prev)  # type: ignore[misc]
-    if res is None:
-        return None
-    report, new_rows = res
-    produced = _walk(staging)
-    all_rows: dict[Key, Any] = {}
-    owner: dict[str, Key] = {}
-    n_files = 0
-    new_get, old_get = new_rows.get, rows.get
-    for k in order:
-        row = new_get(k)
-        if row is None:
-            row = old_get(k) if k not in changed else None
-            if row is None:
-                return None
-        elif k in changed and not all(f in produced for f in row[0]):
-            return None  # a changed item claims a file the hook did not write
-        for f in row[0]:
-            owner[f] = k
-        n_files += len(row[0])
-        all_rows[k] = row
-    if len(owner) != n_files:
-        return None  # two items own one file
-    for f in produced:  # every staged file is a changed item's or a shared one
-        if f in owner and owner[f] not in changed:
-            return None
-    return report, all_rows, produced
 
 
 def _patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, target: str, options: Any,
@@ -284,8 +219,8 @@ def _patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, t
             rows = {k: e[3:] for k, e in old_items.items() if k not in changed} if use_rows else {}
             # every item changed (a full export through the hook): the build's own dataset
             # streams its items faster than one store read per item
-            ds = built.dataset if changed == new_keys else _changed_dataset(repo, rec, entries, changed)
-            hooked = _hook_rows(spec, ds, order, rows, changed, staging, opts, progress, out if rows else None)
+            ds = built.dataset if changed == new_keys else subset_dataset(repo, rec, entries, changed)
+            hooked = run_hook(spec, ds, order, rows, changed, staging, opts, progress, out if rows else None)
             if hooked is None:
                 shutil.rmtree(staging)
                 staging.mkdir()
@@ -297,7 +232,7 @@ def _patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, t
             mode = "hook"
         else:
             report = export_dataset(built.dataset, staging, format, opts, progress, overwrite=True)
-            produced = _walk(staging)
+            produced = walk_md5(staging)
             keep = []
             items = [[s, i, h] for s, i, h in entries]
             mode = "sync"

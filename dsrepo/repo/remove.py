@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from dsrepo.errors import RepoError
 from dsrepo.repo.memo import drop_memo
+from dsrepo.repo.reexport import drop_rows
 from dsrepo.repo.rewrite import delete_files
 from dsrepo.repo.working import examine_for_change
 from dsrepo.repo.worktree import drop_state
@@ -31,4 +32,5 @@ def remove(repo: "Repo", name: str, keep_data: bool = False, force: bool = False
             deleted, left = delete_files(repo, w, everything=force)
         drop_state(repo.layout, name)
         drop_memo(repo.layout, name)
+        drop_rows(repo.layout, name)
     return deleted, left

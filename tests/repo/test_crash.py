@@ -100,7 +100,8 @@ def test_commit_killed(history, coco_sample, coco_edited, target, nth):
 
 CHECKOUT_POINTS = [
     ("dsrepo.repo.mediastore:MediaStore.copy_out", 1),
-    ("dsrepo.formats.api:export_dataset", 1),
+    ("dsrepo.repo.reexport:run_hook", 1),                  # annotation files being written (COCO: the hook)
+    ("dsrepo.repo.materialize:save_rows", 1),              # files in place, export rows not saved
     ("dsrepo.repo.rewrite:save_state", 1),
     ("dsrepo.repo.checkout:set_head", 1),
     ("dsrepo.repo.checkout:write_current", 1),

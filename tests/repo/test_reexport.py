@@ -1,0 +1,127 @@
+"""Checkout re-exports a working copy incrementally when it still holds dsrepo's own
+export (rows kept in .dsrepo/cache/rows), and in full otherwise; either way the files
+are exactly a full export of the revision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsrepo.formats.api import export_dataset
+from dsrepo.model.annotations import Bbox
+from dsrepo.model.dataset import Dataset
+from dsrepo.repo import reexport
+from dsrepo.repo.repo import Repo
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _expected(repo: Repo, rev: str, source: str, fmt: str, tmp: Path, options=()) -> dict[str, bytes]:
+    """A full export of the source at ``rev`` (annotation files only)."""
+    out = tmp / f"ref-{rev[:8]}"
+    if not out.exists():
+        export_dataset(repo.dataset(rev, source), out, fmt, list(options))
+    return _files(out)
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Records, per checkout, whether the hook ran with rows (incremental) or without."""
+    calls: list[tuple[int, bool]] = []
+    real = reexport.run_hook
+
+    def wrapped(spec, ds, order, rows, changed, tmp, opts, progress, prev):
+        calls.append((len(changed), prev is not None))
+        return real(spec, ds, order, rows, changed, tmp, opts, progress, prev)
+
+    monkeypatch.setattr(reexport, "run_hook", wrapped)
+    return calls
+
+
+def test_coco_checkouts_back_and_forth(repo, coco_sample, coco_edited, tmp_path, spy):
+    repo.add(coco_sample, name="coco", format="coco")
+    c1 = repo.commit("sample").id
+    repo.update("coco", coco_edited, format="coco")
+    c2 = repo.commit("edited").id
+    wc = repo.layout.source_dir("coco")
+    n_items = len(repo.dataset(c1, "coco"))
+
+    repo.checkout(c1)  # the working copy was mirrored from the edited folder: no rows, full export
+    assert spy == [(n_items, False)]
+    ann = {k: v for k, v in _files(wc).items() if k.startswith("annotations/")}
+    assert ann == _expected(repo, c1, "coco", "coco", tmp_path)
+    assert (repo.layout.dot / "cache" / "rows" / "coco.json").is_file()
+
+    repo.checkout(c2)  # the folder holds dsrepo's export of c1: only the changed items are exported
+    assert spy[1][1] is True and 0 < spy[1][0] < n_items
+    ann = {k: v for k, v in _files(wc).items() if k.startswith("annotations/")}
+    assert ann == _expected(repo, c2, "coco", "coco", tmp_path)
+    assert repo.status().clean
+
+    repo.checkout(c1)
+    assert spy[2][1] is True
+    assert {k: v for k, v in _files(wc).items() if k.startswith("annotations/")} == \
+        _expected(repo, c1, "coco", "coco", tmp_path)
+    assert repo.status().clean
+
+
+def test_edited_working_copy_gets_a_full_export(repo, coco_sample, coco_edited, tmp_path, spy):
+    repo.add(coco_sample, name="coco", format="coco")
+    c1 = repo.commit("sample").id
+    repo.update("coco", coco_edited, format="coco")
+    c2 = repo.commit("edited").id
+    repo.checkout(c1)
+    wc = repo.layout.source_dir("coco")
+    cap = wc / "annotations" / "captions_train2017.json"
+    cap.write_bytes(cap.read_bytes().replace(b'"caption":"', b'"caption":"edited ', 1))
+    repo.checkout(c2, force=True)
+    assert [with_rows for _n, with_rows in spy] == [False, False]  # the rows no longer match the folder
+    assert {k: v for k, v in _files(wc).items() if k.startswith("annotations/")} == \
+        _expected(repo, c2, "coco", "coco", tmp_path)
+
+
+def test_damaged_rows_cost_a_full_export(repo, coco_sample, coco_edited, tmp_path, spy):
+    repo.add(coco_sample, name="coco", format="coco")
+    c1 = repo.commit("sample").id
+    repo.update("coco", coco_edited, format="coco")
+    c2 = repo.commit("edited").id
+    repo.checkout(c1)
+    (repo.layout.dot / "cache" / "rows" / "coco.json").write_text("{not json")
+    repo.checkout(c2)
+    assert [with_rows for _n, with_rows in spy] == [False, False]
+    wc = repo.layout.source_dir("coco")
+    assert {k: v for k, v in _files(wc).items() if k.startswith("annotations/")} == \
+        _expected(repo, c2, "coco", "coco", tmp_path)
+    repo.remove("coco")
+    assert not (repo.layout.dot / "cache" / "rows" / "coco.json").exists()
+
+
+def test_per_item_format_leaves_unchanged_items_files_alone(repo, coco_sample, tmp_path, spy):
+    from dsrepo.formats.api import import_dataset
+
+    ds = import_dataset(coco_sample, "coco")
+    boxed = Dataset(ds.categories, [it.with_(annotations=(Bbox(x=1, y=1, w=2, h=2, label=0),)) for it in ds],
+                    ds.subset_meta)
+    repo.add(boxed, name="y", format="yolo")
+    c1 = repo.commit("v1").id
+    items = list(boxed)
+    items[1] = items[1].with_(annotations=(Bbox(x=2, y=2, w=2, h=2, label=1),))
+    del items[2]
+    repo.update("y", Dataset(boxed.categories, items, boxed.subset_meta), format="yolo")
+    c2 = repo.commit("v2").id
+    wc = repo.layout.source_dir("y")
+    repo.checkout(c1)
+    before = {p.relative_to(wc).as_posix(): p.stat().st_mtime_ns for p in wc.rglob("*.txt")}
+    repo.checkout(c2)
+    assert spy[-1] == (1, True)  # one modified item (the removed one has nothing to write)
+    after = {p.relative_to(wc).as_posix(): p.stat().st_mtime_ns for p in wc.rglob("*.txt")}
+    touched = {k for k in after if before.get(k) != after[k]}
+    label_files = {k for k in touched if k.startswith("obj_") or "/labels/" in k or k.endswith(".txt")}
+    assert len(label_files - {k for k in touched if k.count("/") == 0}) <= 1  # the modified item's label file
+    assert len(after) == len(before) - 1  # the removed item's label file is gone
+    ref = _expected(repo, c2, "y", "yolo", tmp_path)
+    assert {k: v for k, v in _files(wc).items() if k in ref} == ref
+    assert repo.status().clean
