@@ -27,6 +27,13 @@ def _expected(repo: Repo, rev: str, source: str, fmt: str, tmp: Path, options=()
     return _files(out)
 
 
+def _two_revisions(repo: Repo, sample: Path, edited: Path) -> tuple[str, str]:
+    repo.add(sample, name="coco", format="coco")
+    c1 = repo.commit("sample").id
+    repo.update("coco", edited, format="coco")
+    return c1, repo.commit("edited").id
+
+
 @pytest.fixture
 def spy(monkeypatch):
     """Records, per checkout, whether the hook ran with rows (incremental) or without."""
@@ -42,10 +49,7 @@ def spy(monkeypatch):
 
 
 def test_coco_checkouts_back_and_forth(repo, coco_sample, coco_edited, tmp_path, spy):
-    repo.add(coco_sample, name="coco", format="coco")
-    c1 = repo.commit("sample").id
-    repo.update("coco", coco_edited, format="coco")
-    c2 = repo.commit("edited").id
+    c1, c2 = _two_revisions(repo, coco_sample, coco_edited)
     wc = repo.layout.source_dir("coco")
     n_items = len(repo.dataset(c1, "coco"))
 
@@ -69,10 +73,7 @@ def test_coco_checkouts_back_and_forth(repo, coco_sample, coco_edited, tmp_path,
 
 
 def test_edited_working_copy_gets_a_full_export(repo, coco_sample, coco_edited, tmp_path, spy):
-    repo.add(coco_sample, name="coco", format="coco")
-    c1 = repo.commit("sample").id
-    repo.update("coco", coco_edited, format="coco")
-    c2 = repo.commit("edited").id
+    c1, c2 = _two_revisions(repo, coco_sample, coco_edited)
     repo.checkout(c1)
     wc = repo.layout.source_dir("coco")
     cap = wc / "annotations" / "captions_train2017.json"
@@ -84,10 +85,7 @@ def test_edited_working_copy_gets_a_full_export(repo, coco_sample, coco_edited, 
 
 
 def test_damaged_rows_cost_a_full_export(repo, coco_sample, coco_edited, tmp_path, spy):
-    repo.add(coco_sample, name="coco", format="coco")
-    c1 = repo.commit("sample").id
-    repo.update("coco", coco_edited, format="coco")
-    c2 = repo.commit("edited").id
+    c1, c2 = _two_revisions(repo, coco_sample, coco_edited)
     repo.checkout(c1)
     (repo.layout.dot / "cache" / "rows" / "coco.json").write_text("{not json")
     repo.checkout(c2)

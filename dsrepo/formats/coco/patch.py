@@ -35,7 +35,6 @@ items.
 
 from __future__ import annotations
 
-import mmap
 import shutil
 import tempfile
 from pathlib import Path
@@ -44,6 +43,7 @@ from typing import Any, Mapping, Sequence
 from dsrepo.collect import few_collections
 from dsrepo.errors import ExportError, UsageError
 from dsrepo.formats.base import ExportReport, PatchRow
+from dsrepo.formats.common.earlier import EarlierFiles
 from dsrepo.formats.coco.splice import old_id
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
@@ -58,29 +58,14 @@ class _Decline(Exception):
     pass
 
 
-class _Sources:
-    """The task files of the earlier export, mapped read-only on first use."""
+class _Sources(EarlierFiles):
+    """The task files of the earlier export."""
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.maps: dict[tuple[str, str], mmap.mmap] = {}
-
-    def get(self, subset: str, task: str) -> mmap.mmap:
-        m = self.maps.get((subset, task))
+    def task_file(self, subset: str, task: str) -> Any:
+        m = self.get(f"annotations/{task}_{subset}.json")
         if m is None:
-            if self.folder is None:
-                raise _Decline
-            try:
-                with open(self.folder / "annotations" / f"{task}_{subset}.json", "rb") as f:
-                    m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            except (OSError, ValueError):
-                raise _Decline from None
-            self.maps[(subset, task)] = m
+            raise _Decline
         return m
-
-    def close(self) -> None:
-        for m in self.maps.values():
-            m.close()
 
 
 def _replay(s: Any, data: Any, src: _Sources, incomplete: set) -> dict:
@@ -98,7 +83,7 @@ def _replay(s: Any, data: Any, src: _Sources, incomplete: set) -> dict:
             raise _Decline  # another set of task files than when the row was written
         i0, a0 = len(tf.img_item), len(tf.ann_item)
         if image is not None and tf.src is None:
-            tf.src = src.get(s.name, t)
+            tf.src = src.task_file(s.name, t)
         if wants:
             n = len(wants)
             if len(aoff) != n:

@@ -16,7 +16,6 @@ subset's file, length])``. Declined (the full export runs): rows of another layo
 
 from __future__ import annotations
 
-import mmap
 import shutil
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any, Mapping, Sequence
 from dsrepo.collect import few_collections
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport, PatchRow
+from dsrepo.formats.common.earlier import EarlierFiles
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -40,29 +40,14 @@ def _valid(row: Any) -> bool:
     return isinstance(d, list) and len(d) == 2 and all(type(x) is int and x >= 0 for x in d)
 
 
-class _Sources:
-    """The subset files of the earlier export, mapped read-only on first use."""
+class _Sources(EarlierFiles):
+    """The subset files of the earlier export."""
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.maps: dict[str, mmap.mmap] = {}
-
-    def get(self, subset: str) -> mmap.mmap:
-        m = self.maps.get(subset)
+    def subset_file(self, subset: str) -> Any:
+        m = self.get(f"annotations/{subset}.json")
         if m is None:
-            if self.folder is None:
-                raise _Decline
-            try:
-                with open(self.folder / "annotations" / f"{subset}.json", "rb") as f:
-                    m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            except (OSError, ValueError):
-                raise _Decline from None
-            self.maps[subset] = m
+            raise _Decline
         return m
-
-    def close(self) -> None:
-        for m in self.maps.values():
-            m.close()
 
 
 def _write(exp: Any, changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRow], src: _Sources,
@@ -77,7 +62,7 @@ def _write(exp: Any, changed: Dataset, order: Sequence[Key], rows: Mapping[Key, 
             return
         start = run[0][1]
         end = run[-1][1] + run[-1][2]
-        pos, _n = exp.add_raw(run_subset, memoryview(src.get(run_subset))[start:end], len(run))
+        pos, _n = exp.add_raw(run_subset, memoryview(src.subset_file(run_subset))[start:end], len(run))
         for key, off, n, files in run:
             placed[key] = (run_subset, pos + off - start, n, files)
         run.clear()
