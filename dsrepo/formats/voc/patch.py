@@ -89,10 +89,12 @@ def patch_voc(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRo
     except UsageError:
         return None
     ds = changed
-    keys = {it.key for it in ds}
+    keys = {k for k in order if k not in rows}  # (the engine's contract: changed = order - rows; checked below)
     if not _rows_ok(rows, order, keys):
         return None
-    any_shapes = any(bool(rows[k][1][2]) for k in order if k not in keys) or any(_has_shapes(it) for it in ds)
+    # (only a segmentation export needs to know; a full export through the hook stops at the first shape)
+    any_shapes = SEGMENTATION in tasks and (any(bool(rows[k][1][2]) for k in order if k not in keys)
+                                            or any(_has_shapes(it) for it in ds))
     entries, bg_added = _entries(ds, mode, tasks, any_shapes)
     for k in order:  # unchanged masks painted with another label map (palette) could differ
         if k not in keys and bool(rows[k][1][3]) != bg_added and f"{CLASS_MASKS}/{k[1]}.png" in rows[k][0]:
@@ -135,6 +137,8 @@ def patch_voc(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchRo
                 new_rows[item.key] = (files, [[d for d in dirs if d in in_dirs], labels, _has_shapes(item), painted])
                 bar.advance()
         loss.finish()
+        if len(new_rows) != len(keys) or not keys.issuperset(new_rows):
+            return None
         lists: dict[str, dict[str, list[str]]] = {}
         cls_values: dict[str, dict[str, dict[int, int]]] = {}
         any_labels = False
