@@ -29,6 +29,7 @@ from dsrepo.model.annotations import (
     Bbox,
     Caption,
     Ellipse,
+    Label,
     Mask,
     Points,
 )
@@ -177,6 +178,8 @@ def annotation_to_dict(ann: Annotation) -> dict:
 
 _SET = object.__setattr__
 _FLOAT = {float}
+_INT = {int}
+_VISIBILITY = {0, 1, 2}
 _TYPES = {t.value: t for t in AnnType}
 
 
@@ -196,9 +199,10 @@ def _built(cls: type, d: Mapping[str, Any]) -> Any:
 
 
 def annotation_from_dict(d: Mapping[str, Any]) -> Annotation:
-    """Inverse of :func:`annotation_to_dict`. Boxes and polygons/polylines whose
-    coordinates are all floats (as the encoding writes them) skip the constructor's
-    checks; anything else is built - and checked - as usual."""
+    """Inverse of :func:`annotation_to_dict`. Labels, captions, boxes, polygons,
+    polylines and points in canonical form (coordinates all floats, as the encoding
+    writes them; visibility codes 0-2) skip the constructor's checks; anything else is
+    built - and checked - as usual."""
     t = _TYPES.get(d["t"]) or AnnType(d["t"])
     label = d.get("l")
     if label is None or label.__class__ is int and label >= 0:
@@ -217,6 +221,22 @@ def annotation_from_dict(d: Mapping[str, Any]) -> Annotation:
                 obj = _built(ANNOTATION_CLASSES[t], d)
                 _SET(obj, "points", pts)
                 return obj
+        elif t is AnnType.points:
+            pts, vis = tuple(d["p"]), tuple(d.get("v") or ())
+            if len(pts) == 2 * len(vis) and {*map(type, pts)} <= _FLOAT and {*vis} <= _VISIBILITY \
+                    and {*map(type, vis)} <= _INT:
+                obj = _built(Points, d)
+                _SET(obj, "points", pts)
+                _SET(obj, "visibility", vis)
+                return obj
+        elif t is AnnType.caption:
+            c = d.get("c")
+            if c.__class__ is str:
+                obj = _built(Caption, d)
+                _SET(obj, "caption", c)
+                return obj
+        elif t is AnnType.label:
+            return _built(Label, d)
     common = dict(
         id=d.get("id", 0), group=d.get("g", 0), label=d.get("l"), z_order=d.get("z", 0),
         attributes=d.get("a") or {}, meta=d.get("m") or {},
