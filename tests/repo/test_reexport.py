@@ -4,6 +4,7 @@ are exactly a full export of the revision."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,55 @@ def test_per_item_format_leaves_unchanged_items_files_alone(repo, coco_sample, t
     ref = _expected(repo, c2, "y", "yolo", tmp_path)
     assert {k: v for k, v in _files(wc).items() if k in ref} == ref
     assert repo.status().clean
+
+
+_FORMATS = ["coco", "yolo", "yolo_ultralytics", "datumaro", "voc_detection", "labelme"]
+
+
+@pytest.mark.parametrize("fmt", _FORMATS)
+def test_random_checkouts_equal_full_exports(fmt, tmp_path):
+    """Random revision histories, then checkouts in random order: after each, status is
+    clean and a working copy dsrepo exported is byte for byte what a checkout into an
+    empty folder writes - whether the checkout went through the rows or not."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from dsrepo.errors import DsrepoError
+
+    from .test_patch_export import _dataset, _history
+
+    runs = iter(range(1000))
+
+    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+    @given(history=_history(), picks=st.lists(st.integers(0, 2), min_size=2, max_size=5))
+    def check(history, picks):
+        first, steps = history
+        t = tmp_path / f"run{next(runs)}"
+        repo = Repo.create(t / "proj")
+        try:
+            repo.add(_dataset(first), name="s", format=fmt)
+        except DsrepoError:
+            return  # this dataset does not fit the format
+        revs = [repo.commit("first").id]
+        for n, (specs, labels) in enumerate(steps):
+            try:
+                repo.update("s", _dataset(specs, labels), format=fmt)
+            except DsrepoError:
+                return
+            revs.append(repo.commit(f"step {n}", allow_empty=True).id)
+        wc = repo.layout.source_dir("s")
+        for k, pick in enumerate(picks):
+            rev = revs[pick % len(revs)]
+            repo.checkout(rev, force=True)
+            assert repo.status().clean
+            if not (repo.layout.dot / "cache" / "rows" / "s.json").exists():
+                continue  # the folder still holds what update mirrored (not dsrepo's export of it)
+            # the same checkout into a copy of the project whose working copy is gone: a full export
+            fresh = t / f"fresh{k}"
+            shutil.copytree(repo.root, fresh)
+            shutil.rmtree(fresh / "s")
+            (fresh / ".dsrepo" / "cache" / "rows" / "s.json").unlink()
+            Repo.open(fresh).checkout(rev, force=True)
+            assert _files(wc) == _files(fresh / "s")
+
+    check()
