@@ -7,7 +7,6 @@ Each case runs the real CLI in a subprocess whose chosen function calls ``os._ex
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 

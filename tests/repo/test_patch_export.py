@@ -7,8 +7,6 @@ of the same revision into an empty folder, and the same manifest (timestamps asi
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
