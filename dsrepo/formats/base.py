@@ -64,6 +64,9 @@ class FormatSpec:
     # changed items' files and for every file shared by items (lists, label maps), and returns the
     # report and the rows of the changed items; None declines (a full export is synced instead).
     patch: PatchFn | None = None
+    # True when imported datasets fingerprint their items (``Dataset.stubs``): the repository
+    # then also learns the fingerprints of working copies it exports (dsrepo/repo/memo.py).
+    fingerprints: bool = False
 
 
 # Options every exporter accepts.

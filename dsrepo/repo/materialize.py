@@ -23,6 +23,7 @@ from dsrepo.errors import CorruptObjectError, DatasetError, RepoError
 from dsrepo.formats.common.files import safe_relpath
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import file_entries, load_record
+from dsrepo.repo.memo import learn_export
 from dsrepo.repo.reexport import export_files, save_rows
 from dsrepo.repo.records import SourceRecord
 from dsrepo.repo.worktree import TEMP_PREFIX, scan_dir
@@ -197,4 +198,6 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     _prune_dirs(dest, stale)
     if exported is not None:  # (after the files are in place: rows never describe a folder not yet written)
         save_rows(repo.layout, rec.name, exported.rows)
+        if not exported.incremental:  # (an incremental export left the other records as they were)
+            learn_export(repo, rec, dest, files)
     return Written(generated, owned_md5, wrote, len(stale))

@@ -17,10 +17,12 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 if TYPE_CHECKING:
     from dsrepo.repo.layout import Layout
+    from dsrepo.repo.records import SourceRecord
+    from dsrepo.repo.repo import Repo
 
 _MAGIC = b"DSMEMO1\n"
 _ENTRY = 40
@@ -72,3 +74,44 @@ def drop_memo(layout: "Layout", name: str) -> None:
         _path(layout, name).unlink()
     except OSError:
         pass
+
+
+def learn_export(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, str]) -> None:
+    """After record ``rec`` was exported into working copy ``dest`` (its media files
+    ``{rel: md5}`` placed there), add the fingerprints its items have as the importer
+    will read them from there: a later edit of those files then rebuilds only the items
+    whose records changed (the exporter's records differ in spelling from the files the
+    source came from, so the memo of those does not match them). Nothing is learned for
+    formats without fingerprints, or when the folder does not import item for item as
+    ``rec``; errors only mean nothing is learned."""
+    from dsrepo.errors import DsrepoError
+    from dsrepo.formats.api import import_dataset
+    from dsrepo.formats.registry import get_format
+    from dsrepo.repo.access import item_entries
+
+    if not get_format(rec.format).fingerprints:
+        return
+    entries = item_entries(repo, rec)
+    learned: dict[bytes, bytes] = {}
+    root = os.fspath(dest)
+    try:
+        stubs = import_dataset(dest, rec.format, dict(rec.import_options)).stubs()
+        if stubs is None:
+            return
+        n = 0
+        for (subset, item_id, fp, item_media, _build), (s, i, h) in zip(stubs, entries):
+            if (subset, item_id) != (s, i):
+                return  # not the record's items in its order: learn nothing
+            n += 1
+            path = getattr(item_media, "path", None) if item_media is not None else None
+            md5 = None
+            if path is not None:
+                md5 = media.get(os.path.relpath(path, root).replace(os.sep, "/"))
+                if md5 is None:
+                    continue  # (an image the record does not have)
+            learned[memo_key(fp, md5)] = bytes.fromhex(h)
+        if n != len(entries) or next(stubs, None) is not None:
+            return
+    except (DsrepoError, OSError, ValueError):
+        return
+    write_memo(repo.layout, rec.name, {**read_memo(repo.layout, rec.name), **learned})

@@ -37,12 +37,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class Exported:
     """Annotation files of a record: ``written`` into the temp folder (md5, None when not
-    computed), ``kept`` as they are in the working copy (md5), and the rows document to
-    save once the files are in place (None: nothing to save)."""
+    computed), ``kept`` as they are in the working copy (md5), the rows document to save
+    once the files are in place (None: nothing to save), and whether only the changed
+    items were exported (``incremental``)."""
 
     written: Mapping[str, str | None]
     kept: Mapping[str, str]
     rows: dict | None
+    incremental: bool = False
 
 
 def _path(layout: "Layout", name: str) -> Path:
@@ -139,4 +141,4 @@ def export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[str
         return full()
     doc = {**ident, "items": [[s, i, h, list(r[0]), r[1]] for (s, i, h), r in zip(entries, all_rows.values())],
            "files": {**kept, **produced}}
-    return Exported(produced, kept, doc)
+    return Exported(produced, kept, doc, prev is not None)

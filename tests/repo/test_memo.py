@@ -131,3 +131,24 @@ def test_caption_edit_builds_one_item(repo, coco_sample, monkeypatch):
           lambda d: d["annotations"][0].update(caption="a  different   caption"))
     change = repo.status().get("coco").change
     assert len(change.modified) == 1 and calls == [change.modified[0]]
+
+
+@pytest.mark.parametrize("edit_after", ["full checkout", "incremental checkout"])
+def test_edit_after_a_checkout_builds_only_the_edited_item(repo, coco_sample, coco_edited, monkeypatch,
+                                                            edit_after):
+    """A checkout exports the working copy (records spelled differently from the files the
+    source came from); it learns the fingerprints of what it wrote, so an edit after it
+    still rebuilds only the edited item."""
+    repo.add(coco_sample, name="coco", format="coco")
+    c1 = repo.commit("one").id
+    repo.update("coco", coco_edited, format="coco")
+    c2 = repo.commit("two").id
+    repo.checkout(c1)  # full export (the folder held the mirrored edited files)
+    if edit_after == "incremental checkout":
+        repo.checkout(c2)  # through the rows: only the changed items are exported
+    calls = _built(monkeypatch)
+    _edit(repo.layout.source_dir("coco") / INSTANCES, lambda d: d["annotations"][3].update(bbox=[1, 2, 3, 4]))
+    change = repo.status().get("coco").change
+    assert len(change.modified) == 1 and not (change.added or change.removed)
+    changed_by_checkout = 2 if edit_after == "incremental checkout" else 0  # (the sample edit's items)
+    assert change.modified[0] in calls and len(calls) <= 1 + changed_by_checkout
