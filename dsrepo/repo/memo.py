@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
+from dsrepo.collect import few_collections
+
 if TYPE_CHECKING:
     from dsrepo.repo.layout import Layout
     from dsrepo.repo.records import SourceRecord
@@ -76,21 +78,11 @@ def drop_memo(layout: "Layout", name: str) -> None:
         pass
 
 
-def learn_export(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, str]) -> None:
-    """After record ``rec`` was exported into working copy ``dest`` (its media files
-    ``{rel: md5}`` placed there), add the fingerprints its items have as the importer
-    will read them from there: a later edit of those files then rebuilds only the items
-    whose records changed (the exporter's records differ in spelling from the files the
-    source came from, so the memo of those does not match them). Nothing is learned for
-    formats without fingerprints, or when the folder does not import item for item as
-    ``rec``; errors only mean nothing is learned."""
+def _learn(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, str]) -> None:
     from dsrepo.errors import DsrepoError
     from dsrepo.formats.api import import_dataset
-    from dsrepo.formats.registry import get_format
     from dsrepo.repo.access import item_entries
 
-    if not get_format(rec.format).fingerprints:
-        return
     entries = item_entries(repo, rec)
     learned: dict[bytes, bytes] = {}
     root = os.fspath(dest)
@@ -115,3 +107,19 @@ def learn_export(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[s
     except (DsrepoError, OSError, ValueError):
         return
     write_memo(repo.layout, rec.name, {**read_memo(repo.layout, rec.name), **learned})
+
+
+def learn_export(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, str]) -> None:
+    """After record ``rec`` was exported into working copy ``dest`` (its media files
+    ``{rel: md5}`` placed there), add the fingerprints its items have as the importer
+    will read them from there: a later edit of those files then rebuilds only the items
+    whose records changed (the exporter's records differ in spelling from the files the
+    source came from, so the memo of those does not match them). Nothing is learned for
+    formats without fingerprints, or when the folder does not import item for item as
+    ``rec``; errors only mean nothing is learned."""
+    from dsrepo.formats.registry import get_format
+
+    if not get_format(rec.format).fingerprints:
+        return
+    with few_collections():
+        _learn(repo, rec, dest, media)

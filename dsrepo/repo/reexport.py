@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import orjson
 
+from dsrepo.collect import few_collections
 from dsrepo.formats.common.files import atomic_write_bytes
 from dsrepo.progress import Progress
 from dsrepo.repo.access import item_entries, record_dataset, subset_dataset
@@ -88,11 +89,8 @@ def export_options(record: SourceRecord) -> dict[str, Any]:
     return opts
 
 
-def export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[str, str],
-                 current: Mapping[str, str], tmp: Path, progress: Progress) -> Exported:
-    """Write the annotation files of record ``rec`` for working copy ``dest`` into the
-    empty folder ``tmp``. ``media``: the record's media and extra files ``{rel: md5}``,
-    already placed in ``dest``; ``current``: the md5 of every file now in ``dest``."""
+def _export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[str, str],
+                  current: Mapping[str, str], tmp: Path, progress: Progress) -> Exported:
     from dsrepo.formats.api import export_dataset
     from dsrepo.formats.registry import get_format
 
@@ -142,3 +140,12 @@ def export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[str
     doc = {**ident, "items": [[s, i, h, list(r[0]), r[1]] for (s, i, h), r in zip(entries, all_rows.values())],
            "files": {**kept, **produced}}
     return Exported(produced, kept, doc, prev is not None)
+
+
+def export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[str, str],
+                 current: Mapping[str, str], tmp: Path, progress: Progress) -> Exported:
+    """Write the annotation files of record ``rec`` for working copy ``dest`` into the
+    empty folder ``tmp``. ``media``: the record's media and extra files ``{rel: md5}``,
+    already placed in ``dest``; ``current``: the md5 of every file now in ``dest``."""
+    with few_collections():  # (rows of a large dataset: millions of small acyclic objects)
+        return _export_files(repo, rec, dest, media, current, tmp, progress)
