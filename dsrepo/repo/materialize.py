@@ -199,5 +199,5 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     if exported is not None:  # (after the files are in place: rows never describe a folder not yet written)
         save_rows(repo.layout, rec.name, exported.rows)
         if not exported.incremental:  # (an incremental export left the other records as they were)
-            learn_export(repo, rec, dest, files)
+            learn_export(repo, rec, dest, files, progress)
     return Written(generated, owned_md5, wrote, len(stale))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from dsrepo.collect import few_collections
+from dsrepo.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from dsrepo.repo.layout import Layout
@@ -109,7 +110,8 @@ def _learn(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, st
     write_memo(repo.layout, rec.name, {**read_memo(repo.layout, rec.name), **learned})
 
 
-def learn_export(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, str]) -> None:
+def learn_export(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, str],
+                 progress: Progress = NULL_PROGRESS) -> None:
     """After record ``rec`` was exported into working copy ``dest`` (its media files
     ``{rel: md5}`` placed there), add the fingerprints its items have as the importer
     will read them from there: a later edit of those files then rebuilds only the items
@@ -121,5 +123,5 @@ def learn_export(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[s
 
     if not get_format(rec.format).fingerprints:
         return
-    with few_collections():
+    with few_collections(), progress.task(f"{rec.name}: reading back item fingerprints"):
         _learn(repo, rec, dest, media)
