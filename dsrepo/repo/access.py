@@ -66,6 +66,17 @@ def load_subset_meta(repo: "Repo", rec: SourceRecord) -> dict[str, Any]:
     return d
 
 
+def _store_media(repo: "Repo") -> Callable[[Mapping[str, Any]], str | None]:
+    """Media resolver to the stored copies (read only): media dict -> path, or None."""
+    media = repo.media
+
+    def media_path(md: Mapping[str, Any]) -> str | None:
+        md5 = md.get("md5")
+        return str(media.path(md5)) if md5 and media.has(md5) else None
+
+    return media_path
+
+
 def record_dataset(repo: "Repo", rec: SourceRecord,
                    media_path: Callable[[Mapping[str, Any]], str | None] | None = None,
                    media_root: str | None = None) -> "Dataset":
@@ -78,9 +89,7 @@ def record_dataset(repo: "Repo", rec: SourceRecord,
     entries = item_entries(repo, rec)
     store = repo.store
     if media_path is None:
-        def media_path(md: Mapping[str, Any]) -> str | None:
-            md5 = md.get("md5")
-            return str(repo.media.path(md5)) if md5 and repo.media.has(md5) else None
+        media_path = _store_media(repo)
 
     def items() -> Iterator:
         for _s, _i, h in entries:
@@ -100,12 +109,7 @@ def subset_dataset(repo: "Repo", rec: SourceRecord, entries: Sequence[tuple[str,
     from dsrepo.model.encoding import decode_item
 
     if media_path is None:
-        media = repo.media
-
-        def media_path(md: Mapping[str, Any]) -> str | None:
-            md5 = md.get("md5")
-            return str(media.path(md5)) if md5 and media.has(md5) else None
-
+        media_path = _store_media(repo)
     store = repo.store
     items = [decode_item(store.read_packed(h), media_path) for s, i, h in entries if (s, i) in keys]
     return Dataset(load_categories(repo, rec), items, load_subset_meta(repo, rec), media_root=media_root)

@@ -102,7 +102,11 @@ def _export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[st
         rel = by_md5.get(md.get("md5") or "")
         return str(dest / rel) if rel is not None else None
 
-    def full() -> Exported:
+    def full(clear: bool = False) -> Exported:
+        """The whole record through the format's exporter (``clear``: after a hook's try)."""
+        if clear:
+            shutil.rmtree(tmp)
+            os.mkdir(tmp)
         ds = record_dataset(repo, rec, media_path, media_root=str(dest))
         files = export_dataset(ds, tmp, rec.format, opts, progress, overwrite=True).files
         return Exported(dict.fromkeys(files), {}, None)
@@ -128,15 +132,11 @@ def _export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[st
         ds = record_dataset(repo, rec, media_path, media_root=str(dest))
     hooked = run_hook(spec, ds, order, rows, changed, tmp, opts, progress, prev)
     if hooked is None:
-        shutil.rmtree(tmp)
-        os.mkdir(tmp)
-        return full()
+        return full(clear=True)
     _report, all_rows, produced = hooked
     kept = {f: current.get(f) for k, r in all_rows.items() if k not in changed for f in r[0]}
-    if None in kept.values():  # (the rows were checked against the folder: cannot happen)
-        shutil.rmtree(tmp)
-        os.mkdir(tmp)
-        return full()
+    if None in kept.values():  # (a rows file edited by hand: an unchanged item's file is not there)
+        return full(clear=True)
     doc = {**ident, "items": [[s, i, h, list(r[0]), r[1]] for (s, i, h), r in zip(entries, all_rows.values())],
            "files": {**kept, **produced}}
     return Exported(produced, kept, doc, prev is not None)

@@ -189,6 +189,13 @@ class _Export:
             shown = ", ".join(self.missing[:3]) + (", ..." if len(self.missing) > 3 else "")
             self.progress.warn(f"datumaro: {len(self.missing)} images not saved (no image file): {shown}")
 
+    def commit(self) -> None:
+        """Move every staged file into ``out``."""
+        for rel in dict.fromkeys(self.files):  # two items may share one image file
+            dst = self.out / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.stage / rel, dst)
+
     def run(self) -> ExportReport:
         """Export everything; nothing is left in ``out`` if it fails."""
         self.stage = Path(tempfile.mkdtemp(prefix=".dsrepo-datumaro-", dir=self.out))
@@ -198,10 +205,7 @@ class _Export:
                     self.add(item)
                     bar.advance()
             self.finish()
-            for rel in dict.fromkeys(self.files):  # two items may share one image file
-                dst = self.out / rel
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.stage / rel, dst)
+            self.commit()
         finally:
             for f, _ in self.parts.values():
                 f.close()

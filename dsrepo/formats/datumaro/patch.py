@@ -110,10 +110,7 @@ def patch_datumaro(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, Pa
             exp.finish()
             new_rows: dict[Key, PatchRow] = {key: (files, [exp.heads[s] + pos, n])
                                              for key, (s, pos, n, files) in placed.items()}
-        for rel in dict.fromkeys(exp.files):
-            dst = out / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            (exp.stage / rel).replace(dst)
+        exp.commit()
     except (_Decline, ExportError, ValueError, TypeError):
         return None
     finally:
