@@ -27,7 +27,7 @@ class Dataset:
         subset_meta: Mapping[str, Mapping[str, Any]] | None = None,
         length: int | None = None,
         media_root: str | None = None,
-        stubs: Callable[[], Iterator[tuple[str, str, bytes, Any, Callable[[], Item]]] | None] | None = None,
+        stubs: Callable[[bool], Iterator[tuple[str, str, Any, Any, Callable[[], Item]]] | None] | None = None,
     ) -> None:
         self.categories = categories
         self.subset_meta: Mapping[str, Mapping[str, Any]] = MappingProxyType(dict(subset_meta or {}))
@@ -51,13 +51,14 @@ class Dataset:
     def __iter__(self) -> Iterator[Item]:
         return self._factory()
 
-    def stubs(self) -> Iterator[tuple[str, str, bytes, Any, Callable[[], Item]]] | None:
+    def stubs(self, lazy: bool = False) -> Iterator[tuple[str, str, Any, Any, Callable[[], Item]]] | None:
         """The items before they are built, when the importer can fingerprint its source
         records: ``(subset, id, fingerprint, media, build)`` in iteration order, where
         ``build()`` returns the item and ``media`` is its media. Two items with equal
-        fingerprints and equal media content are equal. None when not available (the
-        default; datasets derived from this one have none)."""
-        return None if self._stubs is None else self._stubs()
+        fingerprints and equal media content are equal. With ``lazy``, ``fingerprint``
+        is a function computing it (for callers that want it later, or elsewhere). None
+        when not available (the default; datasets derived from this one have none)."""
+        return None if self._stubs is None else self._stubs(lazy)
 
     def __len__(self) -> int:
         if self._len is None:

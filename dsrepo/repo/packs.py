@@ -271,7 +271,7 @@ class PackWriter:
                 import sys
                 from concurrent.futures import ThreadPoolExecutor
 
-                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dsrepo-zlib")
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dsrepo-zlib")
                 # The compressing thread needs the GIL back after every block; with the
                 # default 5 ms switch interval it would mostly wait for the busy main thread.
                 self._interval = sys.getswitchinterval()

@@ -9,6 +9,7 @@ the few list chunks around them, and small metadata.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import orjson
 
+from dsrepo.collect import few_collections
 from dsrepo.errors import DatasetError
+from dsrepo.forked import forked_map
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.lists import write_item_list, write_list
 from dsrepo.repo.records import SourceRecord
@@ -110,6 +113,21 @@ class _MediaIndex:
         return image.md5
 
 
+_NO_FP = bytes(20)
+
+
+def _encode(task: tuple[int, Any, str | None, Any]) -> bytes:
+    """A deferred item built and encoded with its image's md5, as its hash (20 bytes),
+    its fingerprint (20 bytes, zeros if none) and its stored bytes."""
+    from dsrepo.model.encoding import encode_item
+
+    _k, build, md5, fp = task
+    data = encode_item(build(), checksum=lambda _m, v=md5: v)
+    if callable(fp):
+        fp = fp()
+    return hashlib.blake2b(data, digest_size=20).digest() + (fp or _NO_FP) + data
+
+
 def _warn(progress: Progress, name: str, media: _MediaIndex) -> None:
     if media.outside:
         progress.warn(f"{name}: {media.outside} images are outside the dataset folder; not stored")
@@ -129,17 +147,19 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
     ``known_md5`` (relpath -> md5) avoids re-hashing files; ``extras`` are files of a
     working copy that are neither images nor exporter output, stored byte for byte.
     Must run while holding the repository lock."""
-    from dsrepo.model.encoding import encode_categories, encode_item
+    from dsrepo.model.encoding import encode_categories
     from dsrepo.repo.memo import memo_key, read_memo, write_memo
 
     media = _MediaIndex(repo, root, known_md5 or {})
     store = repo.store
-    entries: list[list[str]] = []
+    entries: list[list[Any]] = []
     seen: set[tuple[str, str]] = set()
     total = len(ds) if hasattr(ds, "__len__") else None
-    stubs = ds.stubs() if hasattr(ds, "stubs") else None
+    stubs = ds.stubs(lazy=True) if hasattr(ds, "stubs") else None
     memo = read_memo(repo.layout, name) if stubs is not None else {}
     fresh: dict[bytes, bytes] = {}
+    todo: list[tuple[int, Any, str | None, Any]] = []  # (entry, build, md5, fingerprint or its function)
+    deferred = stubs is not None  # stubs are cheap to hold: build them later, on both cores
     if stubs is None:
         stubs = ((it.subset, it.id, None, it.media, (lambda it=it: it)) for it in ds)
     with store.pack_session(), progress.task(f"{name}: storing items", total=total) as bar:
@@ -149,7 +169,8 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
                 raise DatasetError(f"item {item_id!r} appears twice in subset {subset!r}", root)
             seen.add(key)
             md5 = media.md5_of(item_media) if item_media is not None else None
-            if fp is not None:
+            if fp is not None and memo:  # (with no memo, as for a new source, fingerprints
+                fp = fp()                 # are computed with the items, on both cores)
                 mk = memo_key(fp, md5)
                 known = memo.get(mk)
                 if known is not None and store.has_packed(known.hex()):  # same records, same image
@@ -157,13 +178,19 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
                     fresh[mk] = known
                     bar.advance()
                     continue
-            item = build()
-            data = encode_item(item, checksum=lambda _m, v=md5: v)
-            h = store.put_packed("item", data)
-            entries.append([subset, item_id, h])
-            if fp is not None:
-                fresh[mk] = bytes.fromhex(h)
+            entries.append([subset, item_id, None])
+            if deferred:
+                todo.append((len(entries) - 1, build, md5, fp))
+                continue
+            out = _encode((0, build, md5, None))
+            entries[-1][2] = store.put_packed("item", out[40:], out[:20].hex())
             bar.advance()
+        with few_collections():
+            for (k, _b, md5, _fp), out in zip(todo, forked_map(_encode, todo, repo.layout.tmp)):
+                entries[k][2] = store.put_packed("item", out[40:], out[:20].hex())
+                if out[20:40] != _NO_FP:
+                    fresh[memo_key(out[20:40], md5)] = out[:20]
+                bar.advance()
         files = [[rel, md5, size, "m"] for rel, (md5, size) in media.files.items()]
         for rel, md5 in (extras or {}).items():
             if rel not in media.files:

@@ -97,28 +97,34 @@ def subset_context(builder: Any, options: Mapping[str, Any]) -> bytes | None:
     return hashlib.blake2b(data + opts + _code_stamp(), digest_size=20).digest()
 
 
-def subset_stubs(builder: Any, context: bytes) -> Iterator[tuple[str, str, bytes, Any, Callable[[], Any]]]:
-    """``(subset, id, fingerprint, media, build)`` for each item of ``builder`` (a
-    :class:`~dsrepo.formats.coco.build.SubsetBuilder`), in item order."""
-    subset = builder.subset
+def _fingerprint(builder: Any, context: bytes, k: int) -> bytes:
+    h = hashlib.blake2b(context, digest_size=20)
+    h.update(builder.item_ids[k].encode())
     positional = builder.positional
-    blake = hashlib.blake2b
     enc = _ENCODE
     rec = record_bytes
+    for c, j in builder.records(k):
+        h.update(b"\x00%s\x00" % c.task.encode())
+        h.update(enc(c.pf.images[j]))
+        if positional:
+            h.update(b"#%d" % j)
+        anns = c.pf.anns
+        keep_pos = not c.natural
+        dups = c.dups
+        for i in c.ann_indices(j).tolist():
+            h.update(rec(anns[i]))
+            if keep_pos or i in dups:
+                h.update(b"@%d" % i)
+    return h.digest()
+
+
+def subset_stubs(builder: Any, context: bytes, lazy: bool = False
+                 ) -> Iterator[tuple[str, str, Any, Any, Callable[[], Any]]]:
+    """``(subset, id, fingerprint, media, build)`` for each item of ``builder`` (a
+    :class:`~dsrepo.formats.coco.build.SubsetBuilder`), in item order; with ``lazy``
+    the fingerprint is a function that computes it."""
+    subset = builder.subset
     for k, iid in enumerate(builder.item_ids):
-        h = blake(context, digest_size=20)
-        h.update(iid.encode())
-        for c, j in builder.records(k):
-            h.update(b"\x00%s\x00" % c.task.encode())
-            h.update(enc(c.pf.images[j]))
-            if positional:
-                h.update(b"#%d" % j)
-            anns = c.pf.anns
-            keep_pos = not c.natural
-            dups = c.dups
-            for i in c.ann_indices(j).tolist():
-                h.update(rec(anns[i]))
-                if keep_pos or i in dups:
-                    h.update(b"@%d" % i)
+        fp = (lambda k=k: _fingerprint(builder, context, k)) if lazy else _fingerprint(builder, context, k)
         # a stub is built to be stored, which reads every polygon: decoded right away
-        yield subset, iid, h.digest(), builder.media(k), (lambda k=k: builder.build(k, lazy=False))
+        yield subset, iid, fp, builder.media(k), (lambda k=k: builder.build(k, lazy=False))

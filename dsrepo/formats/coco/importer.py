@@ -176,12 +176,12 @@ def load_coco(path: Path, options: Mapping[str, Any], progress: Progress, task: 
         for b in builders:
             yield from b.items()
 
-    def stubs() -> Iterator | None:
+    def stubs(lazy: bool = False) -> Iterator | None:
         from dsrepo.formats.coco.fingerprint import subset_context, subset_stubs
 
         contexts = [subset_context(b, options) for b in builders]
         if any(c is None for c in contexts):
             return None
-        return (stub for b, c in zip(builders, contexts) for stub in subset_stubs(b, c))
+        return (stub for b, c in zip(builders, contexts) for stub in subset_stubs(b, c, lazy))
 
     return Dataset(cats, items, subset_meta, length=total, media_root=str(root), stubs=stubs)

@@ -1,0 +1,102 @@
+"""dsrepo.forked: work split with a forked child gives exactly the serial results, in
+order, and a child that fails costs time, never results."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from dsrepo import forked
+from dsrepo.forked import forked_map
+
+PARENT = os.getpid()
+
+
+def _square(t: int) -> bytes:
+    return b"%d:%d" % (t * t, os.getpid())
+
+
+def _values(results) -> list[int]:
+    return [int(r.split(b":")[0]) for r in results]
+
+
+def _pids(results) -> set[int]:
+    return {int(r.split(b":")[1]) for r in results}
+
+
+@pytest.fixture(autouse=True)
+def _two_jobs(monkeypatch):
+    monkeypatch.setenv("DSREPO_JOBS", "2")
+
+
+def test_results_in_task_order_computed_by_two_processes(tmp_path):
+    out = list(forked_map(_square, list(range(50)), tmp_path, min_tasks=1))
+    assert _values(out) == [t * t for t in range(50)]
+    pids = _pids(out)
+    assert PARENT in pids and len(pids) == 2  # the last share came from the child
+    assert [int(r.split(b":")[1]) for r in out[:20]] == [PARENT] * 20  # 60 % to the child: 30 tasks
+    assert list(tmp_path.iterdir()) == []  # the child's result file is gone
+
+
+def test_small_jobs_and_one_job_stay_in_process(tmp_path, monkeypatch):
+    assert _pids(forked_map(_square, list(range(10)), tmp_path, min_tasks=11)) == {PARENT}
+    monkeypatch.setenv("DSREPO_JOBS", "1")
+    assert _pids(forked_map(_square, list(range(10)), tmp_path, min_tasks=1)) == {PARENT}
+
+
+def _fails_in_child(t: int) -> bytes:
+    if os.getpid() != PARENT and t == 45:
+        raise RuntimeError("child trouble")
+    return _square(t)
+
+
+def test_a_failing_child_share_is_computed_by_the_parent(tmp_path):
+    out = list(forked_map(_fails_in_child, list(range(50)), tmp_path, min_tasks=1))
+    assert _values(out) == [t * t for t in range(50)]
+    assert _pids(out) == {PARENT}
+
+
+def _killed_child(t: int) -> bytes:
+    if os.getpid() != PARENT and t == 30:
+        os._exit(9)
+    return _square(t)
+
+
+def test_a_dead_child_share_is_computed_by_the_parent(tmp_path):
+    assert _values(forked_map(_killed_child, list(range(50)), tmp_path, min_tasks=1)) == [t * t for t in range(50)]
+
+
+def _bad(t: int) -> bytes:
+    if t == 40:
+        raise ValueError(f"task {t} is bad")
+    return _square(t)
+
+
+def test_an_error_in_the_child_share_is_raised_as_in_a_serial_run(tmp_path):
+    with pytest.raises(ValueError, match="^task 40 is bad$"):
+        list(forked_map(_bad, list(range(50)), tmp_path, min_tasks=1))
+    assert list(tmp_path.iterdir()) == []
+
+
+def _slow_child(t: int) -> bytes:
+    if os.getpid() != PARENT:
+        import time
+
+        time.sleep(0.2)
+    return _square(t)
+
+
+def test_an_abandoned_map_kills_the_child_and_removes_its_file(tmp_path):
+    gen = forked_map(_slow_child, list(range(50)), tmp_path, min_tasks=1)
+    assert _values([next(gen), next(gen)]) == [0, 1]
+    gen.close()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no child left behind, not even a zombie
+
+
+def test_truncated_result_files_are_read_as_far_as_they_are_whole(tmp_path):
+    path = tmp_path / "r"
+    path.write_bytes(forked._LEN.pack(3) + b"abc" + forked._LEN.pack(5) + b"de")
+    assert list(forked._read_results(str(path), 2)) == [b"abc"]
