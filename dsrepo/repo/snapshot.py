@@ -116,6 +116,10 @@ class _MediaIndex:
 _NO_FP = bytes(20)
 
 
+def _call(fn: Any) -> Any:
+    return fn() if callable(fn) else fn
+
+
 def _encode(task: tuple[int, Any, str | None, Any]) -> bytes:
     """A deferred item built and encoded with its image's md5, as its hash (20 bytes),
     its fingerprint (20 bytes, zeros if none) and its stored bytes."""
@@ -162,6 +166,11 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
     deferred = stubs is not None  # stubs are cheap to hold: build them later, on both cores
     if stubs is None:
         stubs = ((it.subset, it.id, None, it.media, (lambda it=it: it)) for it in ds)
+    elif memo:  # every fingerprint is looked up first: computed up front, on both cores
+        stubs = list(stubs)
+        with few_collections():
+            fps = list(forked_map(_call, [s[2] for s in stubs], repo.layout.tmp))
+        stubs = ((s[0], s[1], fp, s[3], s[4]) for s, fp in zip(stubs, fps))
     with store.pack_session(), progress.task(f"{name}: storing items", total=total) as bar:
         for subset, item_id, fp, item_media, build in stubs:
             key = (subset, item_id)
@@ -170,8 +179,7 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
             seen.add(key)
             md5 = media.md5_of(item_media) if item_media is not None else None
             if fp is not None and memo:  # (with no memo, as for a new source, fingerprints
-                fp = fp()                 # are computed with the items, on both cores)
-                mk = memo_key(fp, md5)
+                mk = memo_key(fp, md5)    # are computed with the items, on both cores)
                 known = memo.get(mk)
                 if known is not None and store.has_packed(known.hex()):  # same records, same image
                     entries.append([subset, item_id, known.hex()])
