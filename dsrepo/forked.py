@@ -26,6 +26,12 @@ _LEN = struct.Struct("<Q")
 MIN_TASKS = 2000  # below this the fork costs more than it saves
 
 
+def call(fn: Callable[[], bytes] | bytes) -> bytes:
+    """``fn()`` (a value that is not callable is returned as is): for mapping a list of
+    deferred computations with :func:`forked_map`."""
+    return fn() if callable(fn) else fn
+
+
 def _jobs() -> int:
     env = os.environ.get("DSREPO_JOBS", "").strip()
     if env.isdigit() and int(env) > 0:

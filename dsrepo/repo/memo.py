@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from dsrepo.collect import few_collections
+from dsrepo.forked import call, forked_map
 from dsrepo.progress import NULL_PROGRESS, Progress
 
 if TYPE_CHECKING:
@@ -88,14 +89,14 @@ def _learn(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, st
     learned: dict[bytes, bytes] = {}
     root = os.fspath(dest)
     try:
-        stubs = import_dataset(dest, rec.format, dict(rec.import_options)).stubs()
+        stubs = import_dataset(dest, rec.format, dict(rec.import_options)).stubs(lazy=True)
         if stubs is None:
             return
-        n = 0
-        for (subset, item_id, fp, item_media, _build), (s, i, h) in zip(stubs, entries):
-            if (subset, item_id) != (s, i):
-                return  # not the record's items in its order: learn nothing
-            n += 1
+        stubs = list(stubs)
+        if len(stubs) != len(entries) or any((st[0], st[1]) != (s, i) for st, (s, i, _h) in zip(stubs, entries)):
+            return  # not the record's items in its order: learn nothing
+        fps = forked_map(call, [st[2] for st in stubs], repo.layout.tmp)  # (both cores)
+        for (_s, _i, _fp, item_media, _build), (_s2, _i2, h), fp in zip(stubs, entries, fps):
             path = getattr(item_media, "path", None) if item_media is not None else None
             md5 = None
             if path is not None:
@@ -103,8 +104,6 @@ def _learn(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, st
                 if md5 is None:
                     continue  # (an image the record does not have)
             learned[memo_key(fp, md5)] = bytes.fromhex(h)
-        if n != len(entries) or next(stubs, None) is not None:
-            return
     except (DsrepoError, OSError, ValueError):
         return
     write_memo(repo.layout, rec.name, {**read_memo(repo.layout, rec.name), **learned})

@@ -20,7 +20,7 @@ import orjson
 
 from dsrepo.collect import few_collections
 from dsrepo.errors import DatasetError
-from dsrepo.forked import forked_map
+from dsrepo.forked import call, forked_map
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.lists import write_item_list, write_list
 from dsrepo.repo.records import SourceRecord
@@ -116,10 +116,6 @@ class _MediaIndex:
 _NO_FP = bytes(20)
 
 
-def _call(fn: Any) -> Any:
-    return fn() if callable(fn) else fn
-
-
 def _encode(task: tuple[int, Any, str | None, Any]) -> bytes:
     """A deferred item built and encoded with its image's md5, as its hash (20 bytes),
     its fingerprint (20 bytes, zeros if none) and its stored bytes."""
@@ -169,7 +165,7 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
     elif memo:  # every fingerprint is looked up first: computed up front, on both cores
         stubs = list(stubs)
         with few_collections():
-            fps = list(forked_map(_call, [s[2] for s in stubs], repo.layout.tmp))
+            fps = list(forked_map(call, [s[2] for s in stubs], repo.layout.tmp))
         stubs = ((s[0], s[1], fp, s[3], s[4]) for s, fp in zip(stubs, fps))
     with store.pack_session(), progress.task(f"{name}: storing items", total=total) as bar:
         for subset, item_id, fp, item_media, build in stubs:
