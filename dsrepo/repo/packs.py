@@ -19,7 +19,7 @@ BLAKE2b-160 of the pack bytes. Each record repeats its hash and type, so a pack 
 be verified (and its index rebuilt) on its own. Packs are immutable: written to a
 temp file, fsynced, then renamed into place (index last).
 
-Blocks are compressed in a background thread (zlib releases the GIL), so storing a
+Blocks are compressed in two background threads (zlib releases the GIL), so storing a
 large dataset overlaps compression with importing and encoding items.
 """
 
