@@ -42,11 +42,25 @@ def _jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _child(fn: Callable[[T], bytes], tasks: Sequence[T], fd: int) -> None:
+def _die_with(parent: int) -> None:
+    """Be killed when ``parent`` dies (Linux): the child shares the parent's open files,
+    the repository lock among them, and must not keep it held alone."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before that took effect
+        os._exit(1)
+
+
+def _child(fn: Callable[[T], bytes], tasks: Sequence[T], fd: int, parent: int) -> None:
     """Compute ``tasks`` into ``fd`` and leave without running any cleanup of the parent."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _die_with(parent)
         gc.disable()  # the inherited heap is frozen; new objects are short-lived and acyclic
         with os.fdopen(fd, "wb", buffering=1 << 20, closefd=True) as out:
             for t in tasks:
@@ -91,6 +105,7 @@ def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.P
     fd, path = tempfile.mkstemp(prefix="forked-", dir=tmp_dir)
     pid = -1
     try:
+        parent = os.getpid()
         gc.freeze()  # the child's collector never walks (and so never copies) the inherited objects
         try:
             pid = os.fork()
@@ -98,7 +113,7 @@ def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.P
             if pid != 0:
                 gc.unfreeze()
         if pid == 0:
-            _child(fn, tasks[split:], fd)
+            _child(fn, tasks[split:], fd, parent)
         os.close(fd)
         fd = -1
         for t in tasks[:split]:

@@ -4,6 +4,8 @@ order, and a child that fails costs time, never results."""
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +102,49 @@ def test_truncated_result_files_are_read_as_far_as_they_are_whole(tmp_path):
     path = tmp_path / "r"
     path.write_bytes(forked._LEN.pack(3) + b"abc" + forked._LEN.pack(5) + b"de")
     assert list(forked._read_results(str(path), 2)) == [b"abc"]
+
+
+KILLED_PARENT = """
+import os, sys, time
+from dsrepo.forked import forked_map
+
+def slow(t):
+    if os.getpid() != PARENT:
+        with open(sys.argv[2], "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(60)
+    return b"x"
+
+PARENT = os.getpid()
+for _ in forked_map(slow, list(range(10)), sys.argv[1], min_tasks=1):
+    time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_the_child_dies_with_its_parent(tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_PARENT, str(tmp_path), str(pid_file)],
+                            env={**os.environ, "DSREPO_JOBS": "2"})
+    try:
+        deadline = time.monotonic() + 20
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        child = int(pid_file.read_text())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        if state in ("Z", "X"):  # dead, waiting to be reaped by init
+            return
+        time.sleep(0.02)
+    raise AssertionError("the child outlived its killed parent")

@@ -38,8 +38,10 @@ class Image:
     data: Any = field(default=None, compare=False, repr=False)  # numpy array, if in memory
 
     def __post_init__(self) -> None:
-        if self.size is not None:
-            h, w = (int(v) for v in self.size)
+        s = self.size
+        if s is not None and not (s.__class__ is tuple and len(s) == 2 and s[0].__class__ is int
+                                  and s[1].__class__ is int):  # (importers mostly give this already)
+            h, w = (int(v) for v in s)
             object.__setattr__(self, "size", (h, w))
 
     @property

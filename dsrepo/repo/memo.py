@@ -95,7 +95,7 @@ def _learn(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, st
         stubs = list(stubs)
         if len(stubs) != len(entries) or any((st[0], st[1]) != (s, i) for st, (s, i, _h) in zip(stubs, entries)):
             return  # not the record's items in its order: learn nothing
-        fps = forked_map(call, [st[2] for st in stubs], repo.layout.tmp)  # (both cores)
+        fps = forked_map(call, [st[2] for st in stubs], repo.layout.tmp, child_share=0.5)  # (both cores)
         for (_s, _i, _fp, item_media, _build), (_s2, _i2, h), fp in zip(stubs, entries, fps):
             path = getattr(item_media, "path", None) if item_media is not None else None
             md5 = None

@@ -165,7 +165,7 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
     elif memo:  # every fingerprint is looked up first: computed up front, on both cores
         stubs = list(stubs)
         with few_collections():
-            fps = list(forked_map(call, [s[2] for s in stubs], repo.layout.tmp))
+            fps = list(forked_map(call, [s[2] for s in stubs], repo.layout.tmp, child_share=0.5))
         stubs = ((s[0], s[1], fp, s[3], s[4]) for s, fp in zip(stubs, fps))
     with store.pack_session(), progress.task(f"{name}: storing items", total=total) as bar:
         for subset, item_id, fp, item_media, build in stubs:
