@@ -134,8 +134,8 @@ def _tiny(folder: Path, labels, items) -> Path:
 
 def test_compare_distance_and_exact(tmp_path, monkeypatch, capsys, tiny_format):
     monkeypatch.chdir(tmp_path)
-    a = _tiny(tmp_path / "a", ["cat", "dog"], [{"id": "1", "boxes": [[0, 0, 0, 10, 10], [1, 20, 20, 10, 10]]}])
-    b = _tiny(tmp_path / "b", ["cat", "dog"], [{"id": "1", "boxes": [[0, 0, 0, 10, 10], [0, 21, 20, 10, 10]]}])
+    _tiny(tmp_path / "a", ["cat", "dog"], [{"id": "1", "boxes": [[0, 0, 0, 10, 10], [1, 20, 20, 10, 10]]}])
+    _tiny(tmp_path / "b", ["cat", "dog"], [{"id": "1", "boxes": [[0, 0, 0, 10, 10], [0, 21, 20, 10, 10]]}])
     code, out, err = run(capsys, "compare", "a", "b", "-f", tiny_format, "--mode", "distance", "-o", "r.json")
     assert (code, err) == (0, "")
     assert out.splitlines() == [

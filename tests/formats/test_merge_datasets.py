@@ -11,7 +11,7 @@ import pytest
 from dsrepo.errors import DsrepoError, ExportError, FormatError, UsageError
 from dsrepo.formats.api import export_dataset, import_dataset
 from dsrepo.formats.mergeds import MergeConflictError, default_report_path, merge_datasets, parse_input
-from dsrepo.model import Bbox, Categories, Dataset, Item, Label
+from dsrepo.model import Bbox, Categories, Dataset, Item
 from dsrepo.model.media import Image
 
 

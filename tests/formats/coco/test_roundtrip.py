@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from dsrepo.formats.api import export_dataset, import_dataset
-from dsrepo.progress import NullProgress
 
 from .coco_data import captions_doc, instances_doc, keypoints_doc, write_json
 from .coco_helpers import assert_same_files, roundtrip, strict_diff, through_encoding
@@ -113,7 +112,7 @@ def test_minimal_records_keep_their_missing_keys(tmp_path):
            "annotations": [{"image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4]},
                            {"image_id": 1, "category_id": 1, "segmentation": [[0, 0, 1, 0, 1, 1]]}],
            "categories": [{"id": 1, "name": "x"}]}
-    src = write_json(tmp_path / "src" / "annotations" / "instances_t.json", doc)
+    write_json(tmp_path / "src" / "annotations" / "instances_t.json", doc)
     roundtrip(tmp_path / "src", tmp_path / "out")
     b = json.loads((tmp_path / "out" / "annotations" / "instances_t.json").read_text())
     assert strict_diff(doc, b) is None
