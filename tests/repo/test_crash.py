@@ -7,6 +7,7 @@ Each case runs the real CLI in a subprocess whose chosen function calls ``os._ex
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -128,4 +129,51 @@ def test_checkout_killed(history, coco_sample, coco_edited, target, nth):
     st = repo.status()
     assert st.clean and st.head == c3
     assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "extra"))
+    assert Repo.open(repo.root).fsck().ok
+
+
+FORKED_KILLER = """
+import os, sys
+import dsrepo.forked
+import dsrepo.repo.snapshot as snapshot
+from dsrepo.commands.app import main
+dsrepo.forked.MIN_TASKS = 1  # split any number of items across two processes
+where, argv = sys.argv[1], sys.argv[2:]
+parent = os.getpid()
+if where == "child":  # the forked child dies at its first item
+    real = snapshot._encode
+    def encode(task):
+        if os.getpid() != parent:
+            open(os.environ["CHILD_MARK"], "w").close()
+            os._exit(9)
+        return real(task)
+    snapshot._encode = encode
+else:  # the parent dies once the child has finished, before reading its results
+    def read_results(path, n):
+        os._exit(9)
+    dsrepo.forked._read_results = read_results
+main(argv)
+"""
+
+
+@pytest.mark.parametrize("where", ["child", "parent"])
+def test_commit_with_a_forked_child_killed(history, coco_sample, coco_edited, where, tmp_path):
+    repo, c1, c2 = history
+    _edit(repo)  # every train item changes: their items are built by two processes
+    mark = tmp_path / "child-died"
+    env = {**os.environ, "DSREPO_JOBS": "2", "CHILD_MARK": str(mark)}
+    r = subprocess.run([sys.executable, "-c", FORKED_KILLER, where, "commit", "-m", "reviewed captions"],
+                       cwd=repo.root, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == (0 if where == "child" else 9), r.stderr
+    assert mark.exists() == (where == "child")
+    _intact(repo, c1, c2, coco_sample, coco_edited)
+    repo = Repo.open(repo.root)
+    if where == "parent":
+        assert repo.resolve("main") == c2
+        repo.commit("reviewed captions")
+    assert repo.resolve("main~1") == c2
+    assert repo.status().clean
+    assert_same_content(load_source(repo, "coco"), repo.dataset("main", "coco"))
+    repo.gc()
+    assert list(repo.layout.tmp.iterdir()) == []  # the child's result file, if left, is temp
     assert Repo.open(repo.root).fsck().ok
