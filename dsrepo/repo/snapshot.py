@@ -4,7 +4,8 @@ store, item/file lists, categories and subset meta as objects.
 Used by ``add``/``update`` (a dataset imported from outside the project) and by
 ``status``/``commit`` (a working copy that changed). Only objects the store does
 not have yet are written, so a revision that changes k items adds k item objects,
-the few list chunks around them, and small metadata.
+the few list chunks around them, and small metadata. Items are built, fingerprinted
+and encoded on two processes when there are many (:mod:`dsrepo.forked`).
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
         stubs = ((it.subset, it.id, None, it.media, (lambda it=it: it)) for it in ds)
     elif memo:  # every fingerprint is looked up first: computed up front, on both cores
         stubs = list(stubs)
-        with few_collections():
+        with few_collections(), progress.task(f"{name}: fingerprinting items"):
             fps = list(forked_map(call, [s[2] for s in stubs], repo.layout.tmp, child_share=0.5))
         stubs = ((s[0], s[1], fp, s[3], s[4]) for s, fp in zip(stubs, fps))
     with store.pack_session(), progress.task(f"{name}: storing items", total=total) as bar:
