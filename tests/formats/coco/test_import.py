@@ -246,3 +246,19 @@ def test_import_does_not_load_heavy_modules_into_spec():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[3])
     assert out.stdout.strip() == "[]"
+
+
+def test_stubs_give_the_same_fingerprints_eager_or_lazy():
+    from pathlib import Path
+
+    from dsrepo.formats.api import import_dataset
+
+    sample = Path(__file__).resolve().parents[3] / "dsrepo" / "data" / "sample" / "coco"
+    ds = import_dataset(sample, "coco")
+    eager = list(ds.stubs())
+    lazy = list(ds.stubs(lazy=True))
+    assert [(s[0], s[1]) for s in eager] == [(s[0], s[1]) for s in lazy] == [(i.subset, i.id) for i in ds]
+    fps = [s[2] for s in eager]
+    assert all(isinstance(f, bytes) and len(f) == 20 for f in fps) and len(set(fps)) == len(fps)
+    assert [s[2]() for s in lazy] == fps
+    assert [s[4]() for s in lazy] == list(ds)  # build() gives the imported items
