@@ -5,7 +5,8 @@ does at a fixed speed. :func:`forked_map` gives part of such a job to a forked c
 the child inherits the parsed dataset (copy-on-write, nothing is pickled or sent to
 it), computes its share, and writes the resulting bytes to a temp file, which the
 parent reads back once its own share is done. Results come out in task order either
-way, and the parent alone touches the repository.
+way, and the parent alone touches the repository. :class:`Forked` runs one such
+computation beside whatever the caller does meanwhile.
 
 The child only computes; anything it cannot do (an exception, a crash, a kill) makes
 the parent compute that share itself, so errors surface in the parent exactly as in a
@@ -19,7 +20,7 @@ import os
 import signal
 import struct
 import tempfile
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import BinaryIO, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 _LEN = struct.Struct("<Q")
@@ -55,23 +56,106 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _child(fn: Callable[[T], bytes], tasks: Sequence[T], fd: int, parent: int) -> None:
-    """Compute ``tasks`` into ``fd`` and leave without running any cleanup of the parent."""
-    code = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        _die_with(parent)
-        gc.disable()  # the inherited heap is frozen; new objects are short-lived and acyclic
-        with os.fdopen(fd, "wb", buffering=1 << 20, closefd=True) as out:
-            for t in tasks:
-                data = fn(t)
-                out.write(_LEN.pack(len(data)))
-                out.write(data)
-        code = 0
-    except BaseException:  # noqa: BLE001 - any failure: the parent redoes the share
+class _Child:
+    """A forked child running ``job(out)`` (``out``: a binary file in ``tmp_dir``), or
+    nothing when forking is off (``pid`` -1). :meth:`wait` gives the file's path if the
+    child succeeded; :meth:`close` kills a child still running and removes the file."""
+
+    def __init__(self, job: Callable[[BinaryIO], None], tmp_dir: str | os.PathLike) -> None:
+        self.pid = -1
+        self.path: str | None = None
+        if _jobs() < 2 or not hasattr(os, "fork"):
+            return
+        os.makedirs(tmp_dir, exist_ok=True)
+        fd, self.path = tempfile.mkstemp(prefix="forked-", dir=tmp_dir)
+        parent = os.getpid()
+        pid = -1
+        gc.freeze()  # the child's collector never walks (and so never copies) the inherited objects
+        try:
+            pid = os.fork()
+        except OSError:  # (no memory or process slots left: the parent does the work)
+            pid = -1
+        finally:
+            if pid != 0:
+                gc.unfreeze()
+                os.close(fd)
+        if pid == 0:
+            self._run(job, fd, parent)
+        self.pid = pid
+        if pid < 0:
+            self.close()
+
+    @staticmethod
+    def _run(job: Callable[[BinaryIO], None], fd: int, parent: int) -> None:
+        """The child: run ``job`` into ``fd`` and leave without any cleanup of the parent's."""
         code = 1
-    finally:
-        os._exit(code)
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _die_with(parent)
+            gc.disable()  # the inherited heap is frozen; new objects are short-lived and acyclic
+            with os.fdopen(fd, "wb", buffering=1 << 20, closefd=True) as out:
+                job(out)
+            code = 0
+        except BaseException:  # noqa: BLE001 - any failure: the parent does the work itself
+            code = 1
+        finally:
+            os._exit(code)
+
+    def wait(self) -> str | None:
+        """Wait for the child; the path of its output if it succeeded, else None."""
+        if self.pid <= 0:
+            return None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = -1
+        return self.path if os.waitstatus_to_exitcode(status) == 0 else None
+
+    def close(self) -> None:
+        if self.pid > 0:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = -1
+        if self.path is not None:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            self.path = None
+
+
+class Forked:
+    """``fn()`` computed by a forked child while the caller goes on (a context manager).
+    :meth:`result` waits for it; if the child failed, or forking is off, ``fn()`` is
+    computed here then, so its errors surface as in a serial run. ``fn`` must not touch
+    state the parent relies on (the child's side effects other than its result are lost,
+    files it writes excepted)."""
+
+    def __init__(self, fn: Callable[[], bytes], tmp_dir: str | os.PathLike) -> None:
+        self._fn = fn
+        self._value: bytes | None = None
+        self._child = _Child(lambda out: out.write(fn()), tmp_dir)
+
+    def result(self) -> bytes:
+        if self._value is None:
+            path = self._child.wait()
+            if path is not None:
+                with open(path, "rb") as f:
+                    self._value = f.read()
+            self._child.close()
+            if self._value is None:
+                self._value = self._fn()
+        return self._value
+
+    def close(self) -> None:
+        self._child.close()
+
+    def __enter__(self) -> "Forked":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _read_results(path: str, n: int) -> Iterator[bytes]:
@@ -93,50 +177,33 @@ def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.P
     """``fn(t)`` for each of ``tasks``, in order. With at least ``min_tasks`` tasks
     (default :data:`MIN_TASKS`), two usable cores and ``os.fork``, the last
     ``child_share`` of the tasks is computed by a forked child while this process
-    computes the rest; otherwise (or if the child fails) everything runs here. ``fn`` must be deterministic and must not touch shared state
-    the parent relies on (files, locks, the store): the child's side effects are lost."""
+    computes the rest; otherwise (or if the child fails) everything runs here. ``fn``
+    must be deterministic and must not touch shared state the parent relies on (files,
+    locks, the store): the child's side effects are lost."""
     n = len(tasks)
     split = n - int(n * child_share)
-    if split == n or n < (MIN_TASKS if min_tasks is None else min_tasks) or _jobs() < 2 or not hasattr(os, "fork"):
+    if split == n or n < (MIN_TASKS if min_tasks is None else min_tasks):
         for t in tasks:
             yield fn(t)
         return
-    os.makedirs(tmp_dir, exist_ok=True)
-    fd, path = tempfile.mkstemp(prefix="forked-", dir=tmp_dir)
-    pid = -1
+
+    def job(out: BinaryIO) -> None:
+        for t in tasks[split:]:
+            data = fn(t)
+            out.write(_LEN.pack(len(data)))
+            out.write(data)
+
+    child = _Child(job, tmp_dir)
     try:
-        parent = os.getpid()
-        gc.freeze()  # the child's collector never walks (and so never copies) the inherited objects
-        try:
-            pid = os.fork()
-        finally:
-            if pid != 0:
-                gc.unfreeze()
-        if pid == 0:
-            _child(fn, tasks[split:], fd, parent)
-        os.close(fd)
-        fd = -1
         for t in tasks[:split]:
             yield fn(t)
-        _, status = os.waitpid(pid, 0)
-        pid = -1
+        path = child.wait()
         done = 0
-        if os.waitstatus_to_exitcode(status) == 0:
+        if path is not None:
             for data in _read_results(path, n - split):
                 done += 1
                 yield data
-        for t in tasks[split + done:]:  # a failed child: its share is computed here
+        for t in tasks[split + done:]:  # a failed child (or none): its share is computed here
             yield fn(t)
     finally:
-        if fd >= 0:
-            os.close(fd)
-        if pid > 0:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        child.close()

@@ -148,3 +148,54 @@ def test_the_child_dies_with_its_parent(tmp_path):
             return
         time.sleep(0.02)
     raise AssertionError("the child outlived its killed parent")
+
+
+def _pid_bytes() -> bytes:
+    return b"%d" % os.getpid()
+
+
+def test_forked_computes_in_a_child_and_cleans_up(tmp_path):
+    with forked.Forked(_pid_bytes, tmp_path) as f:
+        pid = int(f.result())
+        assert pid != PARENT and f.result() == b"%d" % pid  # (computed once)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_forked_without_a_second_core_computes_at_result(tmp_path, monkeypatch):
+    monkeypatch.setenv("DSREPO_JOBS", "1")
+    with forked.Forked(_pid_bytes, tmp_path) as f:
+        assert int(f.result()) == PARENT
+
+
+def _fails_only_in_a_child() -> bytes:
+    if os.getpid() != PARENT:
+        raise RuntimeError("child trouble")
+    return b"here"
+
+
+def test_forked_failure_in_the_child_means_computing_here(tmp_path):
+    with forked.Forked(_fails_only_in_a_child, tmp_path) as f:
+        assert f.result() == b"here"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _always_fails() -> bytes:
+    raise ValueError("no good")
+
+
+def test_forked_error_surfaces_in_the_parent(tmp_path):
+    with forked.Forked(_always_fails, tmp_path) as f:
+        with pytest.raises(ValueError, match="^no good$"):
+            f.result()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fork_refused_means_serial(tmp_path, monkeypatch):
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert _pids(forked_map(_square, list(range(10)), tmp_path, min_tasks=1)) == {PARENT}
+    with forked.Forked(_pid_bytes, tmp_path) as f:
+        assert int(f.result()) == PARENT
+    assert list(tmp_path.iterdir()) == []
