@@ -64,6 +64,11 @@ class FormatSpec:
     # changed items' files and for every file shared by items (lists, label maps), and returns the
     # report and the rows of the changed items; None declines (a full export is synced instead).
     patch: PatchFn | None = None
+    # True when ``patch`` puts every item's records into files shared by all items, copies the
+    # unchanged ones from ``prev`` and returns rows for every item (COCO, Datumaro): a full export
+    # can then be written from two halves, one exported by a forked child (dsrepo/repo/halves.py).
+    # The hook must not read the rows of unchanged items before it reaches them in ``order``.
+    splits: bool = False
     # True when imported datasets fingerprint their items (``Dataset.stubs``): the repository
     # then also learns the fingerprints of working copies it exports (dsrepo/repo/memo.py).
     fingerprints: bool = False

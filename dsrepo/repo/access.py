@@ -79,14 +79,17 @@ def _store_media(repo: "Repo") -> Callable[[Mapping[str, Any]], str | None]:
 
 def record_dataset(repo: "Repo", rec: SourceRecord,
                    media_path: Callable[[Mapping[str, Any]], str | None] | None = None,
-                   media_root: str | None = None) -> "Dataset":
+                   media_root: str | None = None,
+                   entries: Sequence[tuple[str, str, str]] | None = None) -> "Dataset":
     """A lazy Dataset of a record's items (decoded from the store on iteration).
 
-    ``media_path(media dict)`` gives each image's file; default: the stored copy."""
+    ``media_path(media dict)`` gives each image's file; default: the stored copy.
+    ``entries``: only these of the record's ``item_entries`` (default: all)."""
     from dsrepo.model.dataset import Dataset
     from dsrepo.model.encoding import decode_item
 
-    entries = item_entries(repo, rec)
+    if entries is None:
+        entries = item_entries(repo, rec)
     store = repo.store
     if media_path is None:
         media_path = _store_media(repo)

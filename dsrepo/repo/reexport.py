@@ -25,6 +25,7 @@ import orjson
 from dsrepo.collect import few_collections
 from dsrepo.formats.common.files import atomic_write_bytes
 from dsrepo.progress import Progress
+from dsrepo.repo import halves
 from dsrepo.repo.access import item_entries, record_dataset, subset_dataset
 from dsrepo.repo.hookrun import run_hook
 from dsrepo.repo.manifest import plain
@@ -130,7 +131,14 @@ def _export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[st
     else:
         changed, rows, prev = set(order), {}, None
         ds = record_dataset(repo, rec, media_path, media_root=str(dest))
-    hooked = run_hook(spec, ds, order, rows, changed, tmp, opts, progress, prev)
+    if prev is None and spec.splits and len(order) >= halves.MIN_ITEMS:
+        hooked = halves.split_export(repo, rec, spec, entries, opts, tmp, progress, media_path, str(dest))
+        if hooked is None:
+            shutil.rmtree(tmp)
+            os.mkdir(tmp)
+            hooked = run_hook(spec, ds, order, rows, changed, tmp, opts, progress, prev)
+    else:
+        hooked = run_hook(spec, ds, order, rows, changed, tmp, opts, progress, prev)
     if hooked is None:
         return full(clear=True)
     _report, all_rows, produced = hooked

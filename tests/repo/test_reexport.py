@@ -129,15 +129,21 @@ def test_per_item_format_leaves_unchanged_items_files_alone(repo, coco_sample, t
 _FORMATS = ["coco", "yolo", "yolo_ultralytics", "datumaro", "voc_detection", "labelme"]
 
 
-@pytest.mark.parametrize("fmt", _FORMATS)
-def test_random_checkouts_equal_full_exports(fmt, tmp_path):
+@pytest.mark.parametrize("fmt,split", [(f, False) for f in _FORMATS] + [("coco", True), ("datumaro", True)])
+def test_random_checkouts_equal_full_exports(fmt, split, tmp_path, monkeypatch):
     """Random revision histories, then checkouts in random order: after each, status is
     clean and a working copy dsrepo exported is byte for byte what a checkout into an
-    empty folder writes - whether the checkout went through the rows or not."""
+    empty folder writes - whether the checkout went through the rows or not (with
+    ``split``, full exports are made from two halves, one by a forked child)."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
     from dsrepo.errors import DsrepoError
+    from dsrepo.repo import halves
+
+    if split:
+        monkeypatch.setenv("DSREPO_JOBS", "2")
+        monkeypatch.setattr(halves, "MIN_ITEMS", 1)
 
     from .test_patch_export import _dataset, _history
 
@@ -176,3 +182,78 @@ def test_random_checkouts_equal_full_exports(fmt, tmp_path):
             assert _files(wc) == _files(fresh / "s")
 
     check()
+
+
+@pytest.fixture
+def split_all(monkeypatch) -> list[int]:
+    """Full exports of formats that split are made from two halves, whatever the size
+    (a forked child exports the second half); counts the forks."""
+    import os
+
+    from dsrepo.repo import halves
+
+    monkeypatch.setenv("DSREPO_JOBS", "2")
+    monkeypatch.setattr(halves, "MIN_ITEMS", 1)
+    forks: list[int] = []
+    real = os.fork
+
+    def counting():
+        forks.append(1)
+        return real()
+
+    monkeypatch.setattr(os, "fork", counting)
+    return forks
+
+
+def _full_checkout(repo: Repo, rev: str, source: str) -> tuple[dict[str, bytes], bytes]:
+    """Check out ``rev`` with the rows cache gone (a full export); the working copy's
+    files and the rows written."""
+    rows = repo.layout.dot / "cache" / "rows" / f"{source}.json"
+    rows.unlink(missing_ok=True)
+    repo.checkout(rev, force=True)
+    assert repo.status().clean
+    return _files(repo.layout.source_dir(source)), rows.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["coco", "datumaro"])
+def test_full_export_from_two_halves_is_the_full_export(fmt, repo, coco_sample, coco_edited, tmp_path, split_all,
+                                                         monkeypatch):
+    from dsrepo.formats.api import import_dataset
+
+    repo.add(import_dataset(coco_sample, "coco"), name="s", format=fmt)
+    c1 = repo.commit("sample").id
+    repo.update("s", import_dataset(coco_edited, "coco"), format=fmt)
+    c2 = repo.commit("edited").id
+    split = {rev: _full_checkout(repo, rev, "s") for rev in (c1, c2)}
+    assert len(split_all) == 2
+    with monkeypatch.context() as m:
+        m.setenv("DSREPO_JOBS", "1")
+        serial = {rev: _full_checkout(repo, rev, "s") for rev in (c1, c2)}
+    assert len(split_all) == 2
+    assert split == serial
+    for rev in (c1, c2):
+        ref = _expected(repo, rev, "s", fmt, tmp_path)
+        assert {k: v for k, v in split[rev][0].items() if k in ref} == ref
+
+
+def test_a_failed_half_means_the_ordinary_full_export(repo, coco_sample, coco_edited, tmp_path, split_all,
+                                                      monkeypatch):
+    import os
+
+    from dsrepo.repo import halves
+
+    c1, c2 = _two_revisions(repo, coco_sample, coco_edited)
+    parent = os.getpid()
+    real = halves.run_hook
+
+    def failing_in_child(*a, **k):
+        if os.getpid() != parent:
+            raise RuntimeError("child trouble")
+        return real(*a, **k)
+
+    monkeypatch.setattr(halves, "run_hook", failing_in_child)
+    files, _rows = _full_checkout(repo, c1, "coco")
+    assert len(split_all) == 1
+    ann = {k: v for k, v in files.items() if k.startswith("annotations/")}
+    assert ann == _expected(repo, c1, "coco", "coco", tmp_path)
+    assert os.listdir(repo.layout.tmp) == []

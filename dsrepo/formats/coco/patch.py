@@ -174,6 +174,8 @@ def _run(exp: Any, changed: Dataset, order: Sequence[Key], rows: Mapping[Key, Pa
             k = len(s.primary_key)
             row = rows.get(key)
             if row is not None:
+                if not _valid(row):  # (checked here, not up front: rows may still be on their way)
+                    raise _Decline
                 data = row[1]
                 done.append((key, s, k, row[0], data[2] is None, _replay(s, data, src, incomplete)))
                 continue
@@ -205,9 +207,6 @@ def patch_coco(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
     from dsrepo.formats.coco.tasks import PANOPTIC
 
     out = Path(out)
-    for k in order:
-        if k in rows and not _valid(rows[k]):
-            return None
     try:
         exp = _Export(changed, out, options, progress, task)
     except UsageError:

@@ -143,7 +143,7 @@ def _spec(name: str, task: str | None, description: str) -> FormatSpec:
         import_options=IMPORT_OPTIONS,
         export_options=EXPORT_OPTIONS if task is None else _TASK_EXPORT_OPTIONS,
         extensions=(".json",), patch=None if task == PANOPTIC else _patcher(task),
-        fingerprints=task != PANOPTIC,
+        fingerprints=task != PANOPTIC, splits=task != PANOPTIC,
     )
 
 

@@ -72,6 +72,8 @@ def _write(exp: Any, changed: Dataset, order: Sequence[Key], rows: Mapping[Key, 
         for key in order:
             row = rows.get(key)
             if row is not None:
+                if not _valid(row):  # (checked here, not up front: rows may still be on their way)
+                    raise _Decline
                 off, n = row[1]
                 if run and (key[0] != run_subset or off != run[-1][1] + run[-1][2] + 1):
                     flush()
@@ -99,8 +101,6 @@ def patch_datumaro(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, Pa
     from dsrepo.formats.datumaro.exporter import _Export
 
     out = Path(out)
-    if not all(_valid(rows[k]) for k in order if k in rows):
-        return None
     exp = _Export(changed, out, options, progress)
     exp.stage = Path(tempfile.mkdtemp(prefix=".dsrepo-datumaro-", dir=out))
     src = _Sources(prev)

@@ -82,5 +82,5 @@ DATUMARO = FormatSpec(
     name="datumaro",
     description="Datumaro 1.x JSON: annotations/<subset>.json (+ images/<subset>/)",
     detect=detect, load=load, save=save,
-    import_options=(), export_options=EXPORT_OPTIONS, extensions=(".json",), patch=patch,
+    import_options=(), export_options=EXPORT_OPTIONS, extensions=(".json",), patch=patch, splits=True,
 )

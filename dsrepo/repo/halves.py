@@ -1,0 +1,109 @@
+"""A full export of a large record written from two halves, on two cores.
+
+For formats whose patch hook puts every item's records into shared files and copies
+the unchanged ones from an earlier export (``FormatSpec.splits``: COCO, Datumaro), a
+full export is split in two: a forked child (:class:`dsrepo.forked.Forked`) exports the
+second half of the items through the hook into a temp folder, with their rows; meanwhile
+this process runs the hook over every item, exporting the first half itself and taking
+the second half's records from the child's files as if they were an earlier export.
+The hook reaches the second half only after the first, so it waits for the child only
+then. The result is byte for byte what one full export writes (the hook's contract),
+and anything that goes wrong (the child fails, the hook declines) only means the
+ordinary full export runs instead.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+
+import orjson
+
+from dsrepo.forked import Forked
+from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.access import record_dataset
+from dsrepo.repo.hookrun import run_hook
+
+if TYPE_CHECKING:
+    from dsrepo.formats.base import FormatSpec
+    from dsrepo.repo.records import SourceRecord
+    from dsrepo.repo.repo import Repo
+
+Key = tuple[str, str]
+MIN_ITEMS = 2000  # below this the fork costs more than it saves
+
+
+class _Declined(Exception):
+    pass
+
+
+class _LaterRows(Mapping):
+    """The second half's rows, read from the child's result on first use; membership
+    is known without waiting."""
+
+    def __init__(self, child: Forked, keys: Sequence[Key]) -> None:
+        self._child = child
+        self._keys = keys
+        self._set = set(keys)
+        self._rows: dict[Key, Any] | None = None
+
+    def _load(self) -> dict[Key, Any]:
+        if self._rows is None:
+            rows = orjson.loads(self._child.result())
+            if not isinstance(rows, list) or len(rows) != len(self._keys):  # (null: declined)
+                raise _Declined
+            self._rows = dict(zip(self._keys, rows))
+        return self._rows
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._set
+
+    def __getitem__(self, key: Key) -> Any:
+        if key not in self._set:
+            raise KeyError(key)
+        return self._load()[key]
+
+    def get(self, key: Key, default: Any = None) -> Any:
+        return self._load()[key] if key in self._set else default
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def split_export(repo: "Repo", rec: "SourceRecord", spec: "FormatSpec", entries: Sequence[tuple[str, str, str]],
+                 opts: Mapping[str, Any], out: Path, progress: Progress,
+                 media_path: Callable[[Mapping[str, Any]], str | None] | None = None,
+                 media_root: str | None = None) -> tuple | None:
+    """:func:`~dsrepo.repo.hookrun.run_hook`'s result for a full export of ``rec`` (whose
+    ``item_entries`` are ``entries``) into the empty folder ``out``, made from two halves;
+    None when the hook declines (``out`` may then hold partial files). ``media_path``
+    and ``media_root`` as for :func:`~dsrepo.repo.access.record_dataset`."""
+    order = [(s, i) for s, i, _h in entries]
+    h = len(order) // 2
+    first, second = order[:h], order[h:]
+    half_dir = Path(tempfile.mkdtemp(prefix="half-", dir=repo.layout.tmp))
+
+    def second_half() -> bytes:
+        if any(half_dir.iterdir()):  # (what a failed child left: done again here)
+            shutil.rmtree(half_dir)
+            half_dir.mkdir()
+        ds = record_dataset(repo, rec, media_path, media_root, entries=entries[h:])
+        res = run_hook(spec, ds, second, {}, set(second), half_dir, opts, NULL_PROGRESS, None)
+        if res is None:
+            return b"null"  # the hook declined: a result too (not a failure to redo here)
+        rows = res[1]
+        return orjson.dumps([rows[k] for k in second])
+
+    try:
+        with Forked(second_half, repo.layout.tmp) as child:
+            ds = record_dataset(repo, rec, media_path, media_root, entries=entries[:h])
+            return run_hook(spec, ds, order, _LaterRows(child, second), set(first), out, opts, progress, half_dir)
+    except _Declined:
+        return None
+    finally:
+        shutil.rmtree(half_dir, ignore_errors=True)
