@@ -53,3 +53,25 @@ def _plain(v):
 def load_source(repo, name: str, fmt: str = "coco"):
     """Import a source's working copy."""
     return import_dataset(repo.layout.source_dir(name), fmt)
+
+
+def split_everything(monkeypatch) -> list[int]:
+    """Make dsrepo split its work across two processes whatever the size (storing items,
+    full exports); returns a list that grows by one per fork."""
+    import os
+
+    from dsrepo import forked
+    from dsrepo.repo import halves
+
+    monkeypatch.setenv("DSREPO_JOBS", "2")
+    monkeypatch.setattr(forked, "MIN_TASKS", 1)
+    monkeypatch.setattr(halves, "MIN_ITEMS", 1)
+    forks: list[int] = []
+    real = os.fork
+
+    def counting():
+        forks.append(1)
+        return real()
+
+    monkeypatch.setattr(os, "fork", counting)
+    return forks

@@ -10,30 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from dsrepo import forked
 from dsrepo.errors import DatasetError
 from dsrepo.formats.coco.build import SubsetBuilder
 from dsrepo.repo.memo import read_memo
 from dsrepo.repo.repo import Repo
 from dsrepo.repo.worktree import load_state
 
+from .helpers import split_everything
+
 INSTANCES = "annotations/instances_train2017.json"
 
 
 @pytest.fixture
 def forks(monkeypatch) -> list[int]:
-    """Fork for any number of items; counts the forks."""
-    monkeypatch.setenv("DSREPO_JOBS", "2")
-    monkeypatch.setattr(forked, "MIN_TASKS", 1)
-    count: list[int] = []
-    real = os.fork
-
-    def counting():
-        count.append(1)
-        return real()
-
-    monkeypatch.setattr(os, "fork", counting)
-    return count
+    return split_everything(monkeypatch)
 
 
 def _serial(tmp_path: Path, src: Path, monkeypatch) -> Repo:

@@ -408,31 +408,25 @@ def test_cli_export_incremental_and_patch_export(repo, monkeypatch, capsys):
 @pytest.mark.parametrize("fmt", ["coco", "datumaro"])
 def test_full_export_from_two_halves_equals_a_serial_one(fmt, repo, coco_sample, coco_edited, tmp_path,
                                                          monkeypatch):
-    import os
-
-    from dsrepo.repo import halves
+    from .helpers import split_everything
 
     repo.add(coco_sample, name="coco", format="coco")
     repo.commit("sample")
     repo.update("coco", coco_edited, format="coco")
     repo.commit("edited")
-    monkeypatch.setenv("DSREPO_JOBS", "2")
-    monkeypatch.setattr(halves, "MIN_ITEMS", 1)
-    forks: list[int] = []
-    real = os.fork
-    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or real())
+    with monkeypatch.context() as m:
+        m.setenv("DSREPO_JOBS", "1")
+        repo.patch_export(tmp_path / "serial", fmt, "HEAD~1", incremental=False)
+    forks = split_everything(monkeypatch)
     split = repo.patch_export(tmp_path / "split", fmt, "HEAD~1", incremental=False)
     assert len(forks) == 1 and split.mode == "full"
-    monkeypatch.setenv("DSREPO_JOBS", "1")
-    repo.patch_export(tmp_path / "serial", fmt, "HEAD~1", incremental=False)
     assert tree_digest(tmp_path / "split", skip=(MANIFEST,)) == tree_digest(tmp_path / "serial", skip=(MANIFEST,))
     a, b = (json.loads((tmp_path / d / MANIFEST).read_bytes()) for d in ("split", "serial"))
     assert a["items"] == b["items"]  # the same rows (files differ only in their mtimes)
     assert {f: e[:2] for f, e in a["files"].items()} == {f: e[:2] for f, e in b["files"].items()}
     export_dataset(repo.dataset("HEAD~1"), tmp_path / "ref", fmt)
     assert tree_digest(tmp_path / "split", skip=(MANIFEST,)) == tree_digest(tmp_path / "ref")
-    monkeypatch.setenv("DSREPO_JOBS", "2")
     r = repo.patch_export(tmp_path / "split", fmt, "HEAD")  # the rows written from two halves serve a patch
-    assert r.mode == "hook" and (r.added, r.removed, r.modified) == (0, 0, 2)
+    assert r.mode == "hook" and (r.added, r.removed, r.modified) == (0, 0, 2) and len(forks) == 1
     export_dataset(repo.dataset("HEAD"), tmp_path / "ref2", fmt)
     assert tree_digest(tmp_path / "split", skip=(MANIFEST,)) == tree_digest(tmp_path / "ref2")
