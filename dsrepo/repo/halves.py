@@ -14,6 +14,7 @@ ordinary full export runs instead.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -48,11 +49,16 @@ class _LaterRows(Mapping):
         self._keys = keys
         self._set = set(keys)
         self._rows: dict[Key, Any] | None = None
+        self.missing: list = []  # the second half's images the export could not find
 
-    def _load(self) -> dict[Key, Any]:
+    def load(self) -> dict[Key, Any]:
+        """The rows (waiting for the child); _Declined if it has none."""
         if self._rows is None:
-            rows = orjson.loads(self._child.result())
-            if not isinstance(rows, list) or len(rows) != len(self._keys):  # (null: declined)
+            got = orjson.loads(self._child.result())
+            if not isinstance(got, dict):  # (null: the hook declined)
+                raise _Declined
+            rows, self.missing = got.get("rows"), got.get("missing")
+            if not isinstance(rows, list) or len(rows) != len(self._keys) or not isinstance(self.missing, list):
                 raise _Declined
             self._rows = dict(zip(self._keys, rows))
         return self._rows
@@ -63,16 +69,41 @@ class _LaterRows(Mapping):
     def __getitem__(self, key: Key) -> Any:
         if key not in self._set:
             raise KeyError(key)
-        return self._load()[key]
+        return self.load()[key]
 
     def get(self, key: Key, default: Any = None) -> Any:
-        return self._load()[key] if key in self._set else default
+        return self.load()[key] if key in self._set else default
 
     def __iter__(self) -> Iterator[Key]:
         return iter(self._keys)
 
     def __len__(self) -> int:
         return len(self._keys)
+
+
+def _merged(res: tuple, later: _LaterRows, second: Sequence[Key], half_dir: Path, out: Path) -> tuple | None:
+    """The hook's result with the files the second half's items own (their images, with
+    ``--save-media``) moved in from the child's folder, and its missing images reported."""
+    from dsrepo.formats.base import ExportReport
+    from dsrepo.repo.manifest import md5_file
+
+    report, rows, produced = res
+    later.load()  # (the child's result, if the hook never needed it)
+    moved = []
+    for k in second:
+        for f in rows[k][0]:
+            if f in produced:
+                continue
+            src, dst = half_dir / f, out / f
+            if not src.is_file():
+                return None
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dst)
+            produced[f] = md5_file(dst)
+            moved.append(f)
+    files = tuple(sorted({*report.files, *moved}))
+    missing = tuple(report.missing_media) + tuple(later.missing)
+    return ExportReport(files=files, missing_media=missing), rows, produced
 
 
 def split_export(repo: "Repo", rec: "SourceRecord", spec: "FormatSpec", entries: Sequence[tuple[str, str, str]],
@@ -96,13 +127,17 @@ def split_export(repo: "Repo", rec: "SourceRecord", spec: "FormatSpec", entries:
         res = run_hook(spec, ds, second, {}, set(second), half_dir, opts, NULL_PROGRESS, None)
         if res is None:
             return b"null"  # the hook declined: a result too (not a failure to redo here)
-        rows = res[1]
-        return orjson.dumps([rows[k] for k in second])
+        report, rows, _produced = res
+        return orjson.dumps({"rows": [rows[k] for k in second], "missing": list(report.missing_media)})
 
     try:
         with Forked(second_half, repo.layout.tmp) as child:
+            later = _LaterRows(child, second)
             ds = record_dataset(repo, rec, media_path, media_root, entries=entries[:h])
-            return run_hook(spec, ds, order, _LaterRows(child, second), set(first), out, opts, progress, half_dir)
+            res = run_hook(spec, ds, order, later, set(first), out, opts, progress, half_dir)
+            if res is None:
+                return None
+            return _merged(res, later, second, half_dir, out)
     except _Declined:
         return None
     finally:

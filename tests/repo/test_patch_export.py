@@ -430,3 +430,22 @@ def test_full_export_from_two_halves_equals_a_serial_one(fmt, repo, coco_sample,
     assert r.mode == "hook" and (r.added, r.removed, r.modified) == (0, 0, 2) and len(forks) == 1
     export_dataset(repo.dataset("HEAD"), tmp_path / "ref2", fmt)
     assert tree_digest(tmp_path / "split", skip=(MANIFEST,)) == tree_digest(tmp_path / "ref2")
+
+
+def test_full_export_with_media_from_two_halves(repo, coco_sample, tmp_path, monkeypatch):
+    from .helpers import split_everything
+
+    (coco_sample / "val2017" / "000000000203.jpg").unlink()  # the last item's image: missing
+    repo.add(coco_sample, name="coco", format="coco")
+    repo.commit("sample")
+    with monkeypatch.context() as m:
+        m.setenv("DSREPO_JOBS", "1")
+        serial = repo.patch_export(tmp_path / "serial", "coco", "HEAD", options=["--save-media"], incremental=False)
+    forks = split_everything(monkeypatch)
+    split = repo.patch_export(tmp_path / "split", "coco", "HEAD", options=["--save-media"], incremental=False)
+    assert len(forks) == 1
+    digest = tree_digest(tmp_path / "split", skip=(MANIFEST,))
+    assert digest == tree_digest(tmp_path / "serial", skip=(MANIFEST,))
+    assert sum(f.startswith("images/") for f in digest) == 7  # the second half's images too
+    assert split.written == serial.written
+    assert split.missing_media == serial.missing_media and len(serial.missing_media) == 1
