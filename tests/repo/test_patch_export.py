@@ -152,6 +152,26 @@ def test_patch_export_equals_full_export(fmt, tmp_path):
     check()
 
 
+@pytest.mark.parametrize("fmt", ["coco", "coco_instances", "datumaro"])
+def test_patch_export_equals_full_export_from_two_halves(fmt, tmp_path, monkeypatch):
+    """The same, with every full export made from two halves (a forked child exports the
+    second): still exactly what save() writes, with the same errors."""
+    from .helpers import split_everything
+
+    split_everything(monkeypatch)
+    repo = Repo.create(tmp_path / "proj")
+    repo.add(_dataset([("train", "im0", 0, ())]), name="s", format="datumaro")
+    runs = iter(range(1000))
+
+    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+              database=None)
+    @given(history=_history())
+    def check(history):
+        _check_history(repo, tmp_path / f"run{next(runs)}", fmt, *history)
+
+    check()
+
+
 # -- behaviour on fixed datasets -------------------------------------------------------------------
 
 _V1 = [("train", f"im{k}", k % 3, ((k % 3, 1, 1, 2, 2),)) for k in range(4)]
