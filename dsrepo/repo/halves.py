@@ -1,15 +1,15 @@
-"""A full export of a large record written from two halves, on two cores.
+"""A full export of a large record written from two parts, on two cores.
 
 For formats whose patch hook puts every item's records into shared files and copies
 the unchanged ones from an earlier export (``FormatSpec.splits``: COCO, Datumaro), a
 full export is split in two: a forked child (:class:`dsrepo.forked.Forked`) exports the
-second half of the items through the hook into a temp folder, with their rows; meanwhile
-this process runs the hook over every item, exporting the first half itself and taking
-the second half's records from the child's files as if they were an earlier export.
-The hook reaches the second half only after the first, so it waits for the child only
-then. The result is byte for byte what one full export writes (the hook's contract),
-and anything that goes wrong (the child fails, the hook declines) only means the
-ordinary full export runs instead.
+second part of the items (the last 40 %, :data:`FIRST`) through the hook into a temp
+folder, with their rows; meanwhile this process runs the hook over every item,
+exporting the first part itself and taking the second part's records from the child's
+files as if they were an earlier export. The hook reaches the second part only after
+the first, so it waits for the child only then. The result is byte for byte what one
+full export writes (the hook's contract), and anything that goes wrong (the child
+fails, the hook declines) only means the ordinary full export runs instead.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 Key = tuple[str, str]
 MIN_ITEMS = 2000  # below this the fork costs more than it saves
+FIRST = 0.6  # this process's share: the child also writes its files and rows, and sends the rows
 
 
 class _Declined(Exception):
@@ -41,7 +42,7 @@ class _Declined(Exception):
 
 
 class _LaterRows(Mapping):
-    """The second half's rows, read from the child's result on first use; membership
+    """The second part's rows, read from the child's result on first use; membership
     is known without waiting."""
 
     def __init__(self, child: Forked, keys: Sequence[Key]) -> None:
@@ -49,7 +50,7 @@ class _LaterRows(Mapping):
         self._keys = keys
         self._set = set(keys)
         self._rows: dict[Key, Any] | None = None
-        self.missing: list = []  # the second half's images the export could not find
+        self.missing: list = []  # the second part's images the export could not find
 
     def load(self) -> dict[Key, Any]:
         """The rows (waiting for the child); _Declined if it has none."""
@@ -82,7 +83,7 @@ class _LaterRows(Mapping):
 
 
 def _merged(res: tuple, later: _LaterRows, second: Sequence[Key], half_dir: Path, out: Path) -> tuple | None:
-    """The hook's result with the files the second half's items own (their images, with
+    """The hook's result with the files the second part's items own (their images, with
     ``--save-media``) moved in from the child's folder, and its missing images reported."""
     from dsrepo.formats.base import ExportReport
     from dsrepo.repo.manifest import md5_file
@@ -111,11 +112,11 @@ def split_export(repo: "Repo", rec: "SourceRecord", spec: "FormatSpec", entries:
                  media_path: Callable[[Mapping[str, Any]], str | None] | None = None,
                  media_root: str | None = None) -> tuple | None:
     """:func:`~dsrepo.repo.hookrun.run_hook`'s result for a full export of ``rec`` (whose
-    ``item_entries`` are ``entries``) into the empty folder ``out``, made from two halves;
+    ``item_entries`` are ``entries``) into the empty folder ``out``, made from two parts;
     None when the hook declines (``out`` may then hold partial files). ``media_path``
     and ``media_root`` as for :func:`~dsrepo.repo.access.record_dataset`."""
     order = [(s, i) for s, i, _h in entries]
-    h = len(order) // 2
+    h = round(len(order) * FIRST)
     first, second = order[:h], order[h:]
     half_dir = Path(tempfile.mkdtemp(prefix="half-", dir=repo.layout.tmp))
 
