@@ -92,3 +92,15 @@ def test_pin_errors(repo, coco_sample):
         repo.checkout(pinned=True)
     p = repo.pin("HEAD")
     assert read_pin(repo) == p
+
+
+def test_git_is_looked_for_up_the_folders_without_importing_it(tmp_path):
+    from dsrepo.repo.gitinfo import _inside_git, git_state
+
+    deep = tmp_path / "a" / "b"
+    deep.mkdir(parents=True)
+    assert not _inside_git(deep)
+    assert git_state(deep) == (None, None)
+    (tmp_path / "a" / ".git").write_text("gitdir: /nowhere\n")  # a worktree's .git file
+    assert _inside_git(deep) and _inside_git(tmp_path / "a")
+    assert not _inside_git(tmp_path)
