@@ -143,3 +143,21 @@ def split_export(repo: "Repo", rec: "SourceRecord", spec: "FormatSpec", entries:
         return None
     finally:
         shutil.rmtree(half_dir, ignore_errors=True)
+
+
+def full_through_hook(repo: "Repo", rec: "SourceRecord", spec: "FormatSpec", entries: Sequence[tuple[str, str, str]],
+                      ds: Any, opts: Mapping[str, Any], out: Path, progress: Progress,
+                      media_path: Callable[[Mapping[str, Any]], str | None] | None = None,
+                      media_root: str | None = None) -> tuple | None:
+    """A full export of ``rec`` (dataset ``ds``, its ``entries``) through ``spec``'s hook
+    into the empty folder ``out``: from two parts when the format splits and the record
+    is large, else (or if that fails) in one run; ``run_hook``'s result, None if the hook
+    declines."""
+    order = [(s, i) for s, i, _h in entries]
+    if spec.splits and len(order) >= MIN_ITEMS:
+        hooked = split_export(repo, rec, spec, entries, opts, out, progress, media_path, media_root)
+        if hooked is not None:
+            return hooked
+        shutil.rmtree(out)
+        out.mkdir()
+    return run_hook(spec, ds, order, {}, set(order), out, opts, progress, None)

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 from dsrepo.collect import few_collections
 from dsrepo.errors import ExportError, FormatError
 from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo import halves
 from dsrepo.repo.access import load_record, subset_dataset
 from dsrepo.repo.build import Step, build
-from dsrepo.repo import halves
 from dsrepo.repo.hookrun import run_hook, walk_md5
 from dsrepo.repo.manifest import (
     MANIFEST, FileEntry, ItemEntry, Manifest, changed_file, file_entry, plain, read_manifest,
@@ -221,13 +221,10 @@ def _patch_export(repo: "Repo", rev: str | None, format: str, out: str | Path, t
             # every item changed (a full export through the hook): the build's own dataset
             # streams its items faster than one store read per item
             ds = built.dataset if changed == new_keys else subset_dataset(repo, rec, entries, changed)
-            if not rows and spec.splits and len(order) >= halves.MIN_ITEMS:  # two halves, on two cores
-                hooked = halves.split_export(repo, rec, spec, entries, opts, staging, progress)
-                if hooked is None:
-                    shutil.rmtree(staging)
-                    staging.mkdir()
-            if hooked is None:
-                hooked = run_hook(spec, ds, order, rows, changed, staging, opts, progress, out if rows else None)
+            if rows:
+                hooked = run_hook(spec, ds, order, rows, changed, staging, opts, progress, out)
+            else:  # (from two parts on two cores, when the format allows)
+                hooked = halves.full_through_hook(repo, rec, spec, entries, ds, opts, staging, progress)
             if hooked is None:
                 shutil.rmtree(staging)
                 staging.mkdir()

@@ -131,12 +131,8 @@ def _export_files(repo: "Repo", rec: SourceRecord, dest: Path, media: Mapping[st
     else:
         changed, rows, prev = set(order), {}, None
         ds = record_dataset(repo, rec, media_path, media_root=str(dest))
-    if prev is None and spec.splits and len(order) >= halves.MIN_ITEMS:
-        hooked = halves.split_export(repo, rec, spec, entries, opts, tmp, progress, media_path, str(dest))
-        if hooked is None:
-            shutil.rmtree(tmp)
-            os.mkdir(tmp)
-            hooked = run_hook(spec, ds, order, rows, changed, tmp, opts, progress, prev)
+    if prev is None:
+        hooked = halves.full_through_hook(repo, rec, spec, entries, ds, opts, tmp, progress, media_path, str(dest))
     else:
         hooked = run_hook(spec, ds, order, rows, changed, tmp, opts, progress, prev)
     if hooked is None:

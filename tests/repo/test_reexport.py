@@ -12,7 +12,7 @@ import pytest
 from dsrepo.formats.api import export_dataset
 from dsrepo.model.annotations import Bbox
 from dsrepo.model.dataset import Dataset
-from dsrepo.repo import reexport
+from dsrepo.repo import halves, reexport
 from dsrepo.repo.repo import Repo
 
 from .helpers import split_everything
@@ -48,6 +48,7 @@ def spy(monkeypatch):
         return real(spec, ds, order, rows, changed, tmp, opts, progress, prev)
 
     monkeypatch.setattr(reexport, "run_hook", wrapped)
+    monkeypatch.setattr(halves, "run_hook", wrapped)  # (full exports run the hook from there)
     return calls
 
 
