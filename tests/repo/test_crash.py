@@ -100,7 +100,7 @@ def test_commit_killed(history, coco_sample, coco_edited, target, nth):
 
 CHECKOUT_POINTS = [
     ("dsrepo.repo.mediastore:MediaStore.copy_out", 1),
-    ("dsrepo.repo.reexport:run_hook", 1),                  # annotation files being written (COCO: the hook)
+    ("dsrepo.repo.halves:run_hook", 1),                    # annotation files being written (COCO: the hook)
     ("dsrepo.repo.materialize:save_rows", 1),              # files in place, export rows not saved
     ("dsrepo.repo.rewrite:save_state", 1),
     ("dsrepo.repo.checkout:set_head", 1),
@@ -176,4 +176,34 @@ def test_commit_with_a_forked_child_killed(history, coco_sample, coco_edited, wh
     assert_same_content(load_source(repo, "coco"), repo.dataset("main", "coco"))
     repo.gc()
     assert list(repo.layout.tmp.iterdir()) == []  # the child's result file, if left, is temp
+    assert Repo.open(repo.root).fsck().ok
+
+
+SPLIT_KILLER = """
+import os, sys
+import dsrepo.forked
+import dsrepo.repo.halves as halves
+from dsrepo.commands.app import main
+halves.MIN_ITEMS = 1  # every full export from two parts
+def result(self):
+    os._exit(9)  # the parent dies while the child exports the second part
+dsrepo.forked.Forked.result = result
+main(sys.argv[1:])
+"""
+
+
+def test_checkout_killed_during_a_two_part_export(history, coco_sample, coco_edited):
+    repo, c1, c2 = history
+    env = {**os.environ, "DSREPO_JOBS": "2"}
+    r = subprocess.run([sys.executable, "-c", SPLIT_KILLER, "checkout", c1], cwd=repo.root, capture_output=True,
+                       text=True, timeout=120, env=env)
+    assert r.returncode == 9, r.stderr
+    _intact(repo, c1, c2, coco_sample, coco_edited)
+    repo = Repo.open(repo.root)
+    repo.checkout(c1, force=True)
+    st = repo.status()
+    assert st.clean and st.head == c1
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+    repo.gc()
+    assert list(repo.layout.tmp.iterdir()) == []
     assert Repo.open(repo.root).fsck().ok
