@@ -137,33 +137,20 @@ def _check_history(repo: Repo, t: Path, fmt: str, first, steps) -> None:
         assert set(patched.written) <= set(digest)
 
 
-@pytest.mark.parametrize("fmt", EXPORTING)
-def test_patch_export_equals_full_export(fmt, tmp_path):
+@pytest.mark.parametrize("fmt,split", [(f, False) for f in EXPORTING]
+                         + [("coco", True), ("coco_instances", True), ("datumaro", True)])
+def test_patch_export_equals_full_export(fmt, split, tmp_path, monkeypatch):
+    """Random edit histories: every patch equals a full export (and save()). With ``split``,
+    every full export is made from two parts (a forked child exports the second)."""
+    if split:
+        from .helpers import split_everything
+
+        split_everything(monkeypatch)
     repo = Repo.create(tmp_path / "proj")
     repo.add(_dataset([("train", "im0", 0, ())]), name="s", format="datumaro")
     runs = iter(range(1000))
 
-    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-              database=None)
-    @given(history=_history())
-    def check(history):
-        _check_history(repo, tmp_path / f"run{next(runs)}", fmt, *history)
-
-    check()
-
-
-@pytest.mark.parametrize("fmt", ["coco", "coco_instances", "datumaro"])
-def test_patch_export_equals_full_export_from_two_halves(fmt, tmp_path, monkeypatch):
-    """The same, with every full export made from two halves (a forked child exports the
-    second): still exactly what save() writes, with the same errors."""
-    from .helpers import split_everything
-
-    split_everything(monkeypatch)
-    repo = Repo.create(tmp_path / "proj")
-    repo.add(_dataset([("train", "im0", 0, ())]), name="s", format="datumaro")
-    runs = iter(range(1000))
-
-    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    @settings(max_examples=8 if split else 15, deadline=None, suppress_health_check=[HealthCheck.too_slow],
               database=None)
     @given(history=_history())
     def check(history):
