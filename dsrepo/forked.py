@@ -90,7 +90,8 @@ class _Child:
         """The child: run ``job`` into ``fd`` and leave without any cleanup of the parent's."""
         code = 1
         try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: die, as the parent stops
             _die_with(parent)
             gc.disable()  # the inherited heap is frozen; new objects are short-lived and acyclic
             with os.fdopen(fd, "wb", buffering=1 << 20, closefd=True) as out:

@@ -199,3 +199,34 @@ def test_fork_refused_means_serial(tmp_path, monkeypatch):
     with forked.Forked(_pid_bytes, tmp_path) as f:
         assert int(f.result()) == PARENT
     assert list(tmp_path.iterdir()) == []
+
+
+IGNORING_PARENT = """
+import os, signal, sys, time
+from dsrepo.forked import forked_map
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # e.g. started in the background by a shell
+PARENT = os.getpid()
+
+def work(t):
+    if os.getpid() != PARENT and t == 5:
+        time.sleep(0.5)  # Ctrl-C arrives meanwhile
+    return b"%d" % os.getpid()
+
+def results():
+    for k, r in enumerate(forked_map(work, list(range(10)), sys.argv[1], min_tasks=1)):
+        if k == 0:
+            time.sleep(0.2)  # (the child is at work by then)
+            os.killpg(0, signal.SIGINT)
+        yield r
+
+print(len(set(results())))
+"""
+
+
+def test_a_child_ignores_ctrl_c_when_its_parent_does(tmp_path):
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-c", IGNORING_PARENT, str(tmp_path)], capture_output=True, text=True,
+                       env={**os.environ, "DSREPO_JOBS": "2"}, start_new_session=True, timeout=60)
+    assert (r.returncode, r.stdout.strip()) == (0, "2"), r.stderr  # the child lived to give its share
