@@ -14,7 +14,7 @@ Masks hold COCO RLE and decode lazily with pycocotools.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence, Union
@@ -61,6 +61,27 @@ def _frozen_map(m: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return MappingProxyType(dict(m))
 
 
+def _thawed(v: Any) -> Any:
+    """``v`` with every mapping proxy in it (at any depth) as a dict: picklable."""
+    c = v.__class__
+    if c is MappingProxyType or c is dict:
+        return {k: _thawed(x) for k, x in v.items()}
+    if c is tuple or c is list:
+        return c(_thawed(x) for x in v)
+    return v
+
+
+def _rebuilt(cls: type, values: dict[str, Any]) -> Any:
+    return cls(**values)
+
+
+def reduce_frozen(obj: Any) -> tuple:
+    """``__reduce__`` of the model's frozen dataclasses, whose read-only mappings cannot
+    be pickled as they are: the object is rebuilt through its constructor from its
+    fields, mappings as dicts (so pickling, ``copy`` and ``deepcopy`` work)."""
+    return _rebuilt, (obj.__class__, {f.name: _thawed(getattr(obj, f.name)) for f in fields(obj)})
+
+
 @dataclass(frozen=True, slots=True)
 class _Common:
     id: int = 0
@@ -79,6 +100,8 @@ class _Common:
     def with_(self, **changes: Any):
         """A copy with ``changes`` applied (dataclasses.replace)."""
         return replace(self, **changes)
+
+    __reduce__ = reduce_frozen
 
 
 @dataclass(frozen=True, slots=True)

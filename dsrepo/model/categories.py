@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
-from dsrepo.model.annotations import EMPTY, _frozen_map
+from dsrepo.model.annotations import EMPTY, _frozen_map, reduce_frozen
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class LabelCategory:
             raise ValueError(f"label name must be a string, got {self.name!r}")
         object.__setattr__(self, "attributes", tuple(self.attributes))
         object.__setattr__(self, "meta", _frozen_map(self.meta))
+
+    __reduce__ = reduce_frozen
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,8 @@ class Categories:
     points: Mapping[int, PointsCategory] = field(default_factory=lambda: EMPTY)
     colormap: Mapping[int, tuple[int, int, int]] = field(default_factory=lambda: EMPTY)
     attributes: tuple[str, ...] = ()
+
+    __reduce__ = reduce_frozen
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(self.labels))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from dsrepo.model.annotations import EMPTY, Annotation, _frozen_map
+from dsrepo.model.annotations import EMPTY, Annotation, _frozen_map, reduce_frozen
 from dsrepo.model.media import Image
 
 DEFAULT_SUBSET = "default"
@@ -42,3 +42,5 @@ class Item:
     def with_(self, **changes: Any) -> "Item":
         """A copy with ``changes`` applied."""
         return replace(self, **changes)
+
+    __reduce__ = reduce_frozen

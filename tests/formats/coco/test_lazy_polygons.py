@@ -56,16 +56,17 @@ def test_copy_pickle_replace_and_encoding_of_unread_parts(tmp_path):
     seg = "[[0.5,0.5,9.25,0.5,9.25,7.75]]"
     eager = _polys(_file(tmp_path, seg))
     eager[0].points  # read: a plain Polygon
-    for op in (copy.copy, lambda p: dataclasses.replace(p, label=0), lambda p: p.with_(z_order=0)):
+    for op in (copy.copy, copy.deepcopy, lambda p: pickle.loads(pickle.dumps(p)),
+               lambda p: dataclasses.replace(p, label=0), lambda p: p.with_(z_order=0)):
         (p,) = _polys(_file(tmp_path, seg))
         out = op(p)
         assert type(out) is Polygon and out == eager[0]
-    for op in (copy.deepcopy, pickle.dumps, hash):  # not supported by annotations (read-only mappings)
-        with pytest.raises(TypeError):
-            op(eager[0])
-        (p,) = _polys(_file(tmp_path, seg))
-        with pytest.raises(TypeError):
-            op(p)
+        assert dict(out.meta) == dict(eager[0].meta)  # (the lead part's geometry notes included)
+    with pytest.raises(TypeError):  # not supported by annotations (read-only mappings)
+        hash(eager[0])
+    (p,) = _polys(_file(tmp_path, seg))
+    with pytest.raises(TypeError):
+        hash(p)
     (item,) = list(import_dataset(_file(tmp_path, seg), "coco_instances"))
     (read,) = list(import_dataset(_file(tmp_path, seg), "coco_instances"))
     read.annotations[0].points
