@@ -75,6 +75,22 @@ def _rebuilt(cls: type, values: dict[str, Any]) -> Any:
     return cls(**values)
 
 
+def _hashable(v: Any) -> Any:
+    c = v.__class__
+    if c is MappingProxyType or c is dict:
+        return frozenset((k, _hashable(x)) for k, x in v.items())
+    if c is tuple or c is list:
+        return tuple(_hashable(x) for x in v)
+    return v
+
+
+def hash_frozen(obj: Any) -> int:
+    """``__hash__`` of the model's frozen dataclasses: from their fields, mappings by
+    content, so that equal objects hash equal (TypeError for an unhashable value inside,
+    e.g. an array in ``meta``)."""
+    return hash((obj.__class__.__name__, *(_hashable(getattr(obj, f.name)) for f in fields(obj))))
+
+
 def reduce_frozen(obj: Any) -> tuple:
     """``__reduce__`` of the model's frozen dataclasses, whose read-only mappings cannot
     be pickled as they are: the object is rebuilt through its constructor from its
@@ -335,3 +351,6 @@ ANNOTATION_CLASSES: dict[AnnType, type] = {
     AnnType.points: Points,
     AnnType.mask: Mask,
 }
+
+for _cls in ANNOTATION_CLASSES.values():  # (set after the dataclass decorator, which adds its own)
+    _cls.__hash__ = hash_frozen  # type: ignore[method-assign]

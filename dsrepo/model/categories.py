@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
-from dsrepo.model.annotations import EMPTY, _frozen_map, reduce_frozen
+from dsrepo.model.annotations import EMPTY, _frozen_map, hash_frozen, reduce_frozen
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,3 +82,7 @@ class Categories:
 
     def with_(self, **changes: Any) -> "Categories":
         return replace(self, **changes)
+
+
+for _cls in (LabelCategory, PointsCategory, Categories):  # (after the decorator, which adds its own)
+    _cls.__hash__ = hash_frozen  # type: ignore[method-assign]

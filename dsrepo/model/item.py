@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from dsrepo.model.annotations import EMPTY, Annotation, _frozen_map, reduce_frozen
+from dsrepo.model.annotations import EMPTY, Annotation, _frozen_map, hash_frozen, reduce_frozen
 from dsrepo.model.media import Image
 
 DEFAULT_SUBSET = "default"
@@ -44,3 +44,6 @@ class Item:
         return replace(self, **changes)
 
     __reduce__ = reduce_frozen
+
+
+Item.__hash__ = hash_frozen  # type: ignore[method-assign]  (after the decorator, which adds its own)

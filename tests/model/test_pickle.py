@@ -1,5 +1,6 @@
 """Model objects pickle, copy and deep-copy (for multiprocessing data loaders, caches):
-their read-only mappings travel as dicts and come back read-only, equal in every field."""
+their read-only mappings travel as dicts and come back read-only, equal in every field.
+They hash by value too."""
 
 from __future__ import annotations
 
@@ -60,3 +61,19 @@ def test_imported_items_pickle_exactly():
     back = pickle.loads(pickle.dumps(items))
     assert back == items and [encode_item(i) for i in back] == [encode_item(i) for i in items]
     assert copy.deepcopy(items) == items
+
+
+def test_equal_objects_hash_equal():
+    a = Bbox(x=1, y=2, w=3, h=4, label=1, meta={"coco": {"bbox": [1, 2, 3, 4], "x": {"k": 1}}})
+    b = Bbox(x=1.0, y=2.0, w=3.0, h=4.0, label=1, meta=MappingProxyType({"coco": {"x": {"k": 1}, "bbox": [1, 2, 3, 4]}}))
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert len(set(ANNOTATIONS) | set(pickle.loads(pickle.dumps(ANNOTATIONS)))) == len(ANNOTATIONS)
+    assert Bbox(x=1, y=2, w=3, h=4, label=2) not in {a}
+    item = Item(id="x", annotations=(a,), meta=NESTED)
+    assert {item: 1}[pickle.loads(pickle.dumps(item))] == 1
+    cats = Categories.from_names(["cat", "dog"])
+    assert hash(cats) == hash(Categories.from_names(["cat", "dog"])) and cats in {cats}
+    import numpy as np
+
+    with pytest.raises(TypeError):
+        hash(Label(label=0, meta={"m": np.zeros(2)}))  # an unhashable value inside
