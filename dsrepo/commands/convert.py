@@ -30,15 +30,18 @@ def convert(
     ds, report = run(input, output, output_format, input_format, import_args or None, list(ctx.args), progress,
                      overwrite)
     summary = summarize(ds)
-    summary.update(output=str(output), format=output_format, files=len(report.files),
+    summary.update(counted="input", output=str(output), format=output_format, files=len(report.files),
                    missing_media=len(report.missing_media), warnings=progress.warnings)
     if as_json:
         _ui.print_json(summary)
         return
-    _ui.echo(f"wrote {summary['items']} items, {summary['annotations']} annotations "
-             f"({len(report.files)} files) to {output} as {output_format}")
+    _ui.echo(f"read {summary['items']} items, {summary['annotations']} annotations; "
+             f"wrote {len(report.files)} files to {output} as {output_format}")
     for subset, counts in summary["subsets"].items():
         _ui.echo(f"  {subset}: {counts['items']} items, {counts['annotations']} annotations")
+    if progress.warnings:
+        _ui.echo(f"  ({len(progress.warnings)} warnings above: what {output_format} could not hold was dropped "
+                 "or changed)")
 
 
 def register(app: typer.Typer) -> None:
