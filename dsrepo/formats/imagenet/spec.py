@@ -34,23 +34,34 @@ def _names(folder: Path) -> tuple[list[str], list[str]]:
     return dirs, files
 
 
+_ANNOTATION_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")
+
+
 def detect_imagenet(path: Path) -> float:
     """0.5 for a folder holding only folders, whose first folders (or their sub-folders)
-    hold images; names only, at most a few folders are listed."""
+    hold images; names only, at most a few folders are listed. 0.1 when one of those
+    folders holds annotation files and no image (e.g. COCO's ``annotations/``): class
+    folders hold images only."""
     p = Path(path)
     if not p.is_dir():
         return 0.0
     dirs, files = _names(p)
     if files or not dirs:
         return 0.0
+    found = 0.0
     for d in dirs[:5]:
         sub_dirs, sub_files = _names(p / d)
+        if sub_files and not any(is_image_name(f) for f in sub_files) \
+                and any(f.lower().endswith(_ANNOTATION_EXTS) for f in sub_files):
+            return 0.1
         if any(is_image_name(f) for f in sub_files):
-            return 0.5
+            found = max(found, 0.5)
+            continue
         for s in sub_dirs[:3]:
             if any(is_image_name(f) for f in _names(p / d / s)[1]):
-                return 0.4
-    return 0.0
+                found = max(found, 0.4)
+                break
+    return found
 
 
 def detect_imagenet_txt(path: Path) -> float:

@@ -184,6 +184,10 @@ def test_detection(flat, with_subsets, tmp_path):
     make_image(tmp_path / "mixed" / "a.jpg")
     make_image(tmp_path / "mixed" / "cat" / "b.jpg")
     assert "imagenet" not in dict(detect_formats(tmp_path / "mixed"))
+    make_image(tmp_path / "coco_like" / "train2017" / "c.jpg")  # image folders beside annotation files
+    (tmp_path / "coco_like" / "annotations").mkdir()
+    (tmp_path / "coco_like" / "annotations" / "instances_train2017.json").write_text("{}")
+    assert dict(detect_formats(tmp_path / "coco_like"))["imagenet"] == 0.1
 
 
 def test_convert_to_coco_and_back(flat, tmp_path):
