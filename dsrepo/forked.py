@@ -70,6 +70,7 @@ class _Child:
         fd, self.path = tempfile.mkstemp(prefix="forked-", dir=tmp_dir)
         parent = os.getpid()
         pid = -1
+        caller_froze = gc.get_freeze_count() > 0  # (objects someone froze stay frozen)
         gc.freeze()  # the child's collector never walks (and so never copies) the inherited objects
         try:
             pid = os.fork()
@@ -77,7 +78,8 @@ class _Child:
             pid = -1
         finally:
             if pid != 0:
-                gc.unfreeze()
+                if not caller_froze:
+                    gc.unfreeze()
                 os.close(fd)
         if pid == 0:
             self._run(job, fd, parent)

@@ -230,3 +230,18 @@ def test_a_child_ignores_ctrl_c_when_its_parent_does(tmp_path):
     r = subprocess.run([sys.executable, "-c", IGNORING_PARENT, str(tmp_path)], capture_output=True, text=True,
                        env={**os.environ, "DSREPO_JOBS": "2"}, start_new_session=True, timeout=60)
     assert (r.returncode, r.stdout.strip()) == (0, "2"), r.stderr  # the child lived to give its share
+
+
+def test_objects_the_caller_froze_stay_frozen(tmp_path):
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert _values(forked_map(_square, list(range(20)), tmp_path, min_tasks=1)) == [t * t for t in range(20)]
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+    assert _values(forked_map(_square, list(range(20)), tmp_path, min_tasks=1)) == [t * t for t in range(20)]
+    assert gc.get_freeze_count() == 0  # (and none left frozen when there were none)
