@@ -7,6 +7,7 @@ options (a dict keyed by option ``dest``) and a :class:`~dsrepo.progress.Progres
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -72,6 +73,31 @@ class FormatSpec:
     # True when imported datasets fingerprint their items (``Dataset.stubs``): the repository
     # then also learns the fingerprints of working copies it exports (dsrepo/repo/memo.py).
     fingerprints: bool = False
+
+
+def lazy_load(target: str, *extra: Any) -> LoadFn:
+    """A :data:`LoadFn` that imports ``"module:function"`` when first called and returns
+    ``function(Path(path), options, progress, *extra)``: format modules are imported only
+    when used, so listing formats (and ``dsrepo --help``) stays fast."""
+    module, _, name = target.partition(":")
+
+    def load(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
+        return getattr(importlib.import_module(module), name)(Path(path), options, progress, *extra)
+
+    load.__doc__ = f"Import with {target}."
+    return load
+
+
+def lazy_save(target: str, *extra: Any) -> SaveFn:
+    """A :data:`SaveFn` that imports ``"module:function"`` when first called and returns
+    ``function(dataset, Path(out_dir), options, progress, *extra)``."""
+    module, _, name = target.partition(":")
+
+    def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
+        return getattr(importlib.import_module(module), name)(dataset, Path(out_dir), options, progress, *extra)
+
+    save.__doc__ = f"Export with {target}."
+    return save
 
 
 # Options every exporter accepts.

@@ -1,21 +1,19 @@
 """COCO format specs: the combined ``coco`` format and one format per task.
 
 Light module: imported by ``dsrepo formats`` and detection, so the import and export
-code (numpy, msgspec, OpenCV) is loaded only inside the thin wrappers below.
+code (numpy, msgspec, OpenCV) is imported only when a dataset is read or written
+(``lazy_load``/``lazy_save``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.formats.coco.tasks import (
     CAPTIONS, IMAGE_INFO, INSTANCES, LABELS, PANOPTIC, PERSON_KEYPOINTS, STUFF, TASKS, annotation_dir,
     split_file_name,
 )
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
 
 IMPORT_OPTIONS = (
     Option("keep-original-category-ids", "flag", False,
@@ -107,26 +105,6 @@ def _detector(task: str | None):
     return detect
 
 
-def _loader(task: str | None):
-    def load(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-        """Import COCO annotation files (lazily built items)."""
-        from dsrepo.formats.coco.importer import load_coco
-
-        return load_coco(Path(path), options, progress, task)
-
-    return load
-
-
-def _saver(task: str | None):
-    def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-        """Export to COCO (streamed; deterministic)."""
-        from dsrepo.formats.coco.exporter import save_coco
-
-        return save_coco(dataset, Path(out_dir), options, progress, task)
-
-    return save
-
-
 def _patcher(task: str | None):
     def patch(changed, order, rows, out, options, progress, prev):
         """Incremental export (docs/patch-export.md): records of unchanged items from ``prev``."""
@@ -139,7 +117,9 @@ def _patcher(task: str | None):
 
 def _spec(name: str, task: str | None, description: str) -> FormatSpec:
     return FormatSpec(
-        name=name, description=description, detect=_detector(task), load=_loader(task), save=_saver(task),
+        name=name, description=description, detect=_detector(task),
+        load=lazy_load("dsrepo.formats.coco.importer:load_coco", task),
+        save=lazy_save("dsrepo.formats.coco.exporter:save_coco", task),
         import_options=IMPORT_OPTIONS,
         export_options=EXPORT_OPTIONS if task is None else _TASK_EXPORT_OPTIONS,
         extensions=(".json",), patch=None if task == PANOPTIC else _patcher(task),

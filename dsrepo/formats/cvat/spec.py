@@ -1,17 +1,14 @@
 """CVAT XML 1.1 format spec.
 
 Light module: imported by ``dsrepo formats`` and detection; lxml, numpy and the
-import/export code load only inside the thin wrappers below.
+import/export code is imported only when used (``lazy_load``/``lazy_save``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 
 IMPORT_OPTIONS = (
     Option("skip-outside", "flag", False,
@@ -74,22 +71,11 @@ def detect(path: Path) -> float:
     return 0.0
 
 
-def load(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import CVAT XML (a file, or a folder with annotations.xml / <subset>.xml files)."""
-    from dsrepo.formats.cvat.importer import load_cvat
-
-    return load_cvat(Path(path), options, progress)
-
-
-def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export to CVAT XML 1.1 (deterministic)."""
-    from dsrepo.formats.cvat.exporter import save_cvat
-
-    return save_cvat(dataset, Path(out_dir), options, progress)
-
-
 CVAT = FormatSpec(
     name="cvat", description="CVAT XML 1.1 for images / for video: annotations.xml (+ images/)",
-    detect=detect, load=load, save=save, import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS,
+    detect=detect,
+    load=lazy_load("dsrepo.formats.cvat.importer:load_cvat"),
+    save=lazy_save("dsrepo.formats.cvat.exporter:save_cvat"),
+    import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS,
     extensions=(".xml",),
 )

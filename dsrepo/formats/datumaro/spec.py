@@ -1,7 +1,8 @@
 """Datumaro (1.x) JSON format spec.
 
 Light module: detection reads file names and the first bytes of one file; the
-importer and exporter (msgspec, orjson, pycocotools) load inside the wrappers.
+importer and exporter (msgspec, orjson, pycocotools) are imported only when used
+(``lazy_load``/``lazy_save``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -57,20 +58,6 @@ def detect(path: Path) -> float:
     return max((_score(q) for q in files[:3]), default=0.0)
 
 
-def load(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import a Datumaro dataset (items built lazily)."""
-    from dsrepo.formats.datumaro.importer import load_datumaro
-
-    return load_datumaro(Path(path), options, progress)
-
-
-def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export to Datumaro (streamed; deterministic)."""
-    from dsrepo.formats.datumaro.exporter import save_datumaro
-
-    return save_datumaro(dataset, Path(out_dir), options, progress)
-
-
 def patch(changed: Dataset, order, rows, out: Path, options: Mapping[str, Any], progress: Progress, prev=None):
     """Incremental export (docs/patch-export.md): unchanged records copied from ``prev``."""
     from dsrepo.formats.datumaro.patch import patch_datumaro
@@ -81,6 +68,8 @@ def patch(changed: Dataset, order, rows, out: Path, options: Mapping[str, Any], 
 DATUMARO = FormatSpec(
     name="datumaro",
     description="Datumaro 1.x JSON: annotations/<subset>.json (+ images/<subset>/)",
-    detect=detect, load=load, save=save,
+    detect=detect,
+    load=lazy_load("dsrepo.formats.datumaro.importer:load_datumaro"),
+    save=lazy_save("dsrepo.formats.datumaro.exporter:save_datumaro"),
     import_options=(), export_options=EXPORT_OPTIONS, extensions=(".json",), patch=patch, splits=True,
 )

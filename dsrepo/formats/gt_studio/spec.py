@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.formats.segments_ai.jsonio import peek
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
 
 IMPORT_OPTIONS = (
     Option("assets", "str", None, "folder of downloaded images and masks, looked up by the URL's file name "
@@ -44,23 +41,11 @@ def detect(path: Path) -> float:
     return 0.7 if any(looks_like_gt(x) for x in names if x.is_file()) else 0.0
 
 
-def load(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import GT Studio JSON files."""
-    from dsrepo.formats.gt_studio.importer import load_gt
-
-    return load_gt(Path(path), options, progress)
-
-
-def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export to GT Studio JSON files."""
-    from dsrepo.formats.gt_studio.exporter import save_gt
-
-    return save_gt(dataset, Path(out_dir), options, progress)
-
-
 GT_STUDIO = FormatSpec(
     name="gt_studio",
     description="GT Studio JSON: one file per image with rectangles, polygons and raster masks",
-    detect=detect, load=load, save=save,
+    detect=detect,
+    load=lazy_load("dsrepo.formats.gt_studio.importer:load_gt"),
+    save=lazy_save("dsrepo.formats.gt_studio.exporter:save_gt"),
     import_options=IMPORT_OPTIONS, export_options=COMMON_EXPORT_OPTIONS, extensions=(".json",),
 )

@@ -1,18 +1,16 @@
 """image_dir and image_zip format specs (unannotated images in a folder or in zip files).
 
-Light module: the importers and exporters are imported inside the wrappers below.
+Light module: the importers and exporters are imported only when used
+(``lazy_load``/``lazy_save``).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.formats.common.media import is_image_name
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
 
 _MAX_ENTRIES = 200
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -70,45 +68,21 @@ def detect_image_zip(path: Path) -> float:
     return 0.6 if len(zips) == len(entries) else 0.3
 
 
-def _load_dir(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import a folder of images."""
-    from dsrepo.formats.image_dir.importer import load_image_dir
-
-    return load_image_dir(Path(path), options, progress)
-
-
-def _save_dir(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export images into a folder."""
-    from dsrepo.formats.image_dir.exporter import save_image_dir
-
-    return save_image_dir(dataset, Path(out), options, progress)
-
-
-def _load_zip(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import a zip file or a folder of zip files."""
-    from dsrepo.formats.image_dir.zip_importer import load_image_zip
-
-    return load_image_zip(Path(path), options, progress)
-
-
-def _save_zip(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export one zip per subset."""
-    from dsrepo.formats.image_dir.zip_exporter import save_image_zip
-
-    return save_image_zip(dataset, Path(out), options, progress)
-
-
 IMAGE_DIR = FormatSpec(
     name="image_dir",
     description="a folder of images (nested folders give ids with '/'), no annotations",
-    detect=detect_image_dir, load=_load_dir, save=_save_dir,
+    detect=detect_image_dir,
+    load=lazy_load("dsrepo.formats.image_dir.importer:load_image_dir"),
+    save=lazy_save("dsrepo.formats.image_dir.exporter:save_image_dir"),
     export_options=COMMON_EXPORT_OPTIONS,
 )
 
 IMAGE_ZIP = FormatSpec(
     name="image_zip",
     description="images in a .zip file (or <subset>.zip files in a folder), no annotations",
-    detect=detect_image_zip, load=_load_zip, save=_save_zip,
+    detect=detect_image_zip,
+    load=lazy_load("dsrepo.formats.image_dir.zip_importer:load_image_zip"),
+    save=lazy_save("dsrepo.formats.image_dir.zip_exporter:save_image_zip"),
     export_options=COMMON_EXPORT_OPTIONS + (
         Option("compression", "choice", "stored", "zip compression of the entries", ("stored", "deflated")),
     ),

@@ -1,18 +1,16 @@
 """imagenet (class-per-folder) and imagenet_txt (label lists) format specs.
 
-Light module: the importers and exporters are imported inside the wrappers below.
+Light module: the importers and exporters are imported only when used
+(``lazy_load``/``lazy_save``).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.formats.common.media import is_image_name
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
 
 _MAX_ENTRIES = 200
 _LABELS_FILE = "synsets.txt"
@@ -76,34 +74,6 @@ def detect_imagenet_txt(path: Path) -> float:
     return 0.8 if any(f.endswith(".txt") and f != _LABELS_FILE for f in files) else 0.4
 
 
-def _load_imagenet(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import a class-per-folder dataset."""
-    from dsrepo.formats.imagenet.importer import load_imagenet
-
-    return load_imagenet(Path(path), options, progress)
-
-
-def _save_imagenet(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export a class-per-folder dataset."""
-    from dsrepo.formats.imagenet.exporter import save_imagenet
-
-    return save_imagenet(dataset, Path(out), options, progress)
-
-
-def _load_txt(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import label lists."""
-    from dsrepo.formats.imagenet.txt_importer import load_imagenet_txt
-
-    return load_imagenet_txt(Path(path), options, progress)
-
-
-def _save_txt(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export label lists."""
-    from dsrepo.formats.imagenet.txt_exporter import save_imagenet_txt
-
-    return save_imagenet_txt(dataset, Path(out), options, progress)
-
-
 _TXT_OPTIONS = (
     Option("labels-file", "str", _LABELS_FILE, "file with one label name per line, relative to the dataset folder"),
     Option("image-dir", "str", "images", "folder holding the images, relative to the dataset folder"),
@@ -112,7 +82,9 @@ _TXT_OPTIONS = (
 IMAGENET = FormatSpec(
     name="imagenet",
     description="class-per-folder images: <label>/<image> or <subset>/<label>/<image>, no_label/ for none",
-    detect=detect_imagenet, load=_load_imagenet, save=_save_imagenet,
+    detect=detect_imagenet,
+    load=lazy_load("dsrepo.formats.imagenet.importer:load_imagenet"),
+    save=lazy_save("dsrepo.formats.imagenet.exporter:save_imagenet"),
     import_options=(
         Option("layout", "choice", "auto", "folder layout: flat (<label>/<image>), subsets "
                "(<subset>/<label>/<image>) or auto (subsets when images lie only two folders deep)",
@@ -124,7 +96,9 @@ IMAGENET = FormatSpec(
 IMAGENET_TXT = FormatSpec(
     name="imagenet_txt",
     description="image label lists: <subset>.txt lines '<image path> <label idx>...', synsets.txt, images/",
-    detect=detect_imagenet_txt, load=_load_txt, save=_save_txt,
+    detect=detect_imagenet_txt,
+    load=lazy_load("dsrepo.formats.imagenet.txt_importer:load_imagenet_txt"),
+    save=lazy_save("dsrepo.formats.imagenet.txt_exporter:save_imagenet_txt"),
     import_options=_TXT_OPTIONS,
     export_options=COMMON_EXPORT_OPTIONS + _TXT_OPTIONS,
     extensions=(".txt",),

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.formats.labelme.patch import patch_labelme
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
 
 IMPORT_OPTIONS = (
     Option("subset-folders", "flag", False,
@@ -86,23 +83,11 @@ def detect(path: Path) -> float:
     return 0.3 if hits else 0.0
 
 
-def load(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import LabelMe JSON files (see docs/formats/labelme.md)."""
-    from dsrepo.formats.labelme.importer import load_labelme
-
-    return load_labelme(Path(path), options, progress)
-
-
-def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export to LabelMe JSON files (deterministic)."""
-    from dsrepo.formats.labelme.exporter import save_labelme
-
-    return save_labelme(dataset, Path(out_dir), options, progress)
-
-
 LABELME = FormatSpec(
     name="labelme",
     description="LabelMe tool JSON: one <image>.json per image (shapes, flags, optional imageData)",
-    detect=detect, load=load, save=save,
+    detect=detect,
+    load=lazy_load("dsrepo.formats.labelme.importer:load_labelme"),
+    save=lazy_save("dsrepo.formats.labelme.exporter:save_labelme"),
     import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS, extensions=(".json",), patch=patch_labelme,
 )

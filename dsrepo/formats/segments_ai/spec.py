@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.formats.segments_ai.jsonio import peek
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
 
 IMPORT_OPTIONS = (
     Option("assets", "str", None, "folder of downloaded images and bitmaps, looked up by the URL's file name "
@@ -42,23 +39,11 @@ def detect(path: Path) -> float:
     return 0.0
 
 
-def load(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import Segments.ai release files."""
-    from dsrepo.formats.segments_ai.importer import load_segments
-
-    return load_segments(Path(path), options, progress)
-
-
-def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-    """Export to Segments.ai release files."""
-    from dsrepo.formats.segments_ai.exporter import save_segments
-
-    return save_segments(dataset, Path(out_dir), options, progress)
-
-
 SEGMENTS_AI = FormatSpec(
     name="segments_ai",
     description="Segments.ai release file (JSON) with RGBA instance bitmaps and vector labels",
-    detect=detect, load=load, save=save,
+    detect=detect,
+    load=lazy_load("dsrepo.formats.segments_ai.importer:load_segments"),
+    save=lazy_save("dsrepo.formats.segments_ai.exporter:save_segments"),
     import_options=IMPORT_OPTIONS, export_options=COMMON_EXPORT_OPTIONS, extensions=(".json",),
 )

@@ -1,21 +1,19 @@
 """Pascal VOC format specs: the combined ``voc`` format and one format per task.
 
 Light module: imported by ``dsrepo formats`` and detection, so the import and export
-code (numpy, OpenCV, lxml) is loaded only inside the thin wrappers below.
+code (numpy, OpenCV, lxml) is imported only when a dataset is read or written
+(``lazy_load``/``lazy_save``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.formats.voc.tasks import (
     ACTION, ANNOTATIONS, CLASS_MASKS, CLASSIFICATION, DETECTION, IMAGE_SETS, LAYOUT, OBJECT_MASKS, SEGMENTATION,
     SET_DIRS, TASK_DIR, TASKS,
 )
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
 
 _TASK_EXPORT_OPTIONS = COMMON_EXPORT_OPTIONS + (
     Option("label-map", "str", "source",
@@ -76,26 +74,6 @@ def _detector(task: str | None):
     return detect
 
 
-def _loader(task: str | None):
-    def load(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-        """Import VOC annotation files (masks decoded lazily, per item)."""
-        from dsrepo.formats.voc.importer import load_voc
-
-        return load_voc(Path(path), options, progress, task)
-
-    return load
-
-
-def _saver(task: str | None):
-    def save(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
-        """Export to VOC (streamed; deterministic)."""
-        from dsrepo.formats.voc.exporter import save_voc
-
-        return save_voc(dataset, Path(out_dir), options, progress, task)
-
-    return save
-
-
 def _patcher(task: str | None):
     def patch(changed, order, rows, out, options, progress, prev):
         """Incremental export (docs/patch-export.md): changed items and the shared lists."""
@@ -108,7 +86,9 @@ def _patcher(task: str | None):
 
 def _spec(name: str, task: str | None, description: str) -> FormatSpec:
     return FormatSpec(
-        name=name, description=description, detect=_detector(task), load=_loader(task), save=_saver(task),
+        name=name, description=description, detect=_detector(task),
+        load=lazy_load("dsrepo.formats.voc.importer:load_voc", task),
+        save=lazy_save("dsrepo.formats.voc.exporter:save_voc", task),
         import_options=(), export_options=EXPORT_OPTIONS if task is None else _TASK_EXPORT_OPTIONS,
         extensions=(".xml", ".txt", ".png"), patch=_patcher(task),
     )

@@ -1,19 +1,16 @@
 """YOLO format specs: darknet ``yolo`` and ``yolo_ultralytics``.
 
 Light module: imported by ``dsrepo formats`` and detection; the importers and
-exporters (ruamel.yaml, OpenCV) load only inside the thin wrappers below.
+exporters (ruamel.yaml, OpenCV) are imported only when used (``lazy_load``/``lazy_save``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, ExportReport, FormatSpec, Option
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
 from dsrepo.formats.yolo.patch import patch_darknet
 from dsrepo.formats.yolo.ultra_patch import patch_ultralytics
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
 
 _PEEK = 1 << 14
 _YAML_EXTS = (".yaml", ".yml")
@@ -69,36 +66,6 @@ def detect_ultralytics(path: Path) -> float:
     return max((_yaml_score(c) for c in found[:8]), default=0.0)
 
 
-def _load_darknet(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import darknet YOLO (items built lazily)."""
-    from dsrepo.formats.yolo.darknet_in import load_darknet
-
-    return load_darknet(Path(path), options, progress)
-
-
-def _save_darknet(dataset: Dataset, out_dir: Path, options: Mapping[str, Any],
-                  progress: Progress) -> ExportReport:
-    """Export darknet YOLO (deterministic)."""
-    from dsrepo.formats.yolo.darknet_out import save_darknet
-
-    return save_darknet(dataset, Path(out_dir), options, progress)
-
-
-def _load_ultralytics(path: Path, options: Mapping[str, Any], progress: Progress) -> Dataset:
-    """Import Ultralytics YOLO (items built lazily)."""
-    from dsrepo.formats.yolo.ultra_in import load_ultralytics
-
-    return load_ultralytics(Path(path), options, progress)
-
-
-def _save_ultralytics(dataset: Dataset, out_dir: Path, options: Mapping[str, Any],
-                      progress: Progress) -> ExportReport:
-    """Export Ultralytics YOLO (deterministic)."""
-    from dsrepo.formats.yolo.ultra_out import save_ultralytics
-
-    return save_ultralytics(dataset, Path(out_dir), options, progress)
-
-
 ULTRALYTICS_EXPORT_OPTIONS = COMMON_EXPORT_OPTIONS + (
     Option("task", "choice", "auto",
            "what label lines hold: detect (boxes), segment (boxes and polygons), pose (boxes with keypoints), "
@@ -111,13 +78,17 @@ ULTRALYTICS_EXPORT_OPTIONS = COMMON_EXPORT_OPTIONS + (
 YOLO = FormatSpec(
     name="yolo",
     description="YOLO (darknet): obj.data, obj.names, <subset>.txt lists, obj_<subset>_data/ boxes",
-    detect=detect_darknet, load=_load_darknet, save=_save_darknet,
+    detect=detect_darknet,
+    load=lazy_load("dsrepo.formats.yolo.darknet_in:load_darknet"),
+    save=lazy_save("dsrepo.formats.yolo.darknet_out:save_darknet"),
     export_options=COMMON_EXPORT_OPTIONS, extensions=(".data", ".txt"), patch=patch_darknet,
 )
 
 YOLO_ULTRALYTICS = FormatSpec(
     name="yolo_ultralytics",
     description="YOLO (Ultralytics): data.yaml, images/<split>/, labels/<split>/ (boxes, polygons, pose)",
-    detect=detect_ultralytics, load=_load_ultralytics, save=_save_ultralytics,
+    detect=detect_ultralytics,
+    load=lazy_load("dsrepo.formats.yolo.ultra_in:load_ultralytics"),
+    save=lazy_save("dsrepo.formats.yolo.ultra_out:save_ultralytics"),
     export_options=ULTRALYTICS_EXPORT_OPTIONS, extensions=(".yaml", ".yml", ".txt"), patch=patch_ultralytics,
 )
