@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from dsrepo.errors import RepoError
 
@@ -92,3 +93,17 @@ def find_project(start: str | os.PathLike | None = None) -> Path:
         if (p / REPO_DIR).is_dir():
             return p
     raise RepoError(f"no dsrepo project in {here} or any parent folder (run `dsrepo create` first)")
+
+
+def iter_fanout(root: Path, rest: int) -> Iterator[str]:
+    """Names stored as ``root/<2 chars>/<rest chars>`` (the object and media stores'
+    layout), joined, sorted; temp files (``.name``) and other entries are skipped."""
+    if not root.is_dir():
+        return
+    for sub in sorted(os.listdir(root)):
+        d = root / sub
+        if len(sub) != 2 or not d.is_dir():
+            continue
+        for name in sorted(os.listdir(d)):
+            if len(name) == rest and not name.startswith("."):
+                yield sub + name

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from dsrepo.errors import RepoError
-from dsrepo.repo.layout import LINK_MODES
+from dsrepo.repo.layout import LINK_MODES, iter_fanout
 
 _FICLONE = 0x40049409
 _CHUNK = 1 << 20
@@ -146,15 +146,7 @@ class MediaStore:
 
     def iter_md5s(self) -> Iterator[str]:
         """md5 of every stored file (from names)."""
-        if not self.dir.is_dir():
-            return
-        for sub in sorted(os.listdir(self.dir)):
-            d = self.dir / sub
-            if len(sub) != 2 or not d.is_dir():
-                continue
-            for name in sorted(os.listdir(d)):
-                if len(name) == 30 and not name.startswith("."):
-                    yield sub + name
+        return iter_fanout(self.dir, 30)
 
     def verify(self, md5: str) -> bool:
         """True if the stored file's bytes still hash to ``md5``."""

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from dsrepo.errors import CorruptObjectError
+from dsrepo.repo.layout import iter_fanout
 
 if TYPE_CHECKING:
     from dsrepo.repo.packs import PackIndex, PackReader, PackWriter
@@ -114,15 +115,7 @@ class ObjectStore:
 
     def iter_loose(self) -> Iterator[str]:
         """Hashes of every loose object file (names only; not verified)."""
-        if not self.objects_dir.is_dir():
-            return
-        for sub in sorted(os.listdir(self.objects_dir)):
-            d = self.objects_dir / sub
-            if len(sub) != 2 or not d.is_dir():
-                continue
-            for name in sorted(os.listdir(d)):
-                if len(name) == 38 and not name.startswith("."):
-                    yield sub + name
+        return iter_fanout(self.objects_dir, 38)
 
     # -- packs ---------------------------------------------------------------------------
 
