@@ -42,21 +42,31 @@ class OutFile:
         self.video = VideoFile() if mode == "video" else None
         self.chunks: list[tuple[int, int, int, int]] = []  # (sort key, seq, offset, length)
         self.video_text = ""
+        self.placed: dict[int, tuple[int, int]] = {}  # arrival number -> place in the written file
 
     def add_chunk(self, key: int, data: str) -> None:
         """Spool one ``<image>`` element; images are written sorted by ``key`` (then arrival)."""
-        raw = data.encode("utf-8")
+        self.add_chunk_bytes(key, data.encode("utf-8"))
+
+    def add_chunk_bytes(self, key: int, raw: bytes) -> None:
+        """:meth:`add_chunk` of an element already encoded (a patch copies them)."""
         off = self.body.tell()
         self.body.write(raw)
         self.chunks.append((key, len(self.chunks), off, len(raw)))
 
-    def copy_body(self, out) -> None:
-        """Write the spooled images in order, then any video tracks."""
-        for _, _, off, n in sorted(self.chunks):
+    def copy_body(self, out, start: int = 0) -> dict[int, tuple[int, int]]:
+        """Write the spooled images in order, then any video tracks; returns where each
+        image landed, ``{arrival number: (offset, length)}``, the body starting at ``start``."""
+        placed = {}
+        pos = start
+        for _, seq, off, n in sorted(self.chunks):
             self.body.seek(off)
             out.write(self.body.read(n))
+            placed[seq] = (pos, n)
+            pos += n
         if self.video_text:
             out.write(self.video_text.encode("utf-8"))
+        return placed
 
     def implied_subset(self) -> str:
         """The subset an import gives items of this file that have no subset attribute."""
@@ -91,6 +101,8 @@ class _Export:
         self.written: list[str] = []
         self.missing: list[str] = []
         self.no_size = 0
+        self.stat_log: list | None = None  # set by the patch hook: undeclared attribute values of an item
+        self.last: tuple | None = None  # (file, sort key given, frame wanted, frame, arrival number) of the last item
         self.layout_opt = options.get("layout") or "auto"
         self.mode_opt = options.get("mode") or "auto"
         recorded = [cvat_meta(m) for m in dataset.subset_meta.values()]
@@ -162,6 +174,8 @@ class _Export:
         for k, v in ann.attributes.items():
             if k not in wr.SPECIAL and k not in self.specs[ann.label]:
                 self.stats.setdefault((ann.label, k), AttrStats()).add(v)
+                if self.stat_log is not None:  # (a patch keeps them in the item's row)
+                    self.stat_log.append([ann.label, k, v if isinstance(v, (bool, int, float, str)) else ""])
         return self.names[ann.label], geom
 
     def add(self, item: Item) -> None:
@@ -172,13 +186,15 @@ class _Export:
         if f.video is not None:
             f.video.add(self, item, f.frame(item.attributes.get("frame")))
             return
-        fid = f.frame(item.attributes.get("frame"))
+        want = item.attributes.get("frame")
+        fid = f.frame(want)
         attrs = [("id", str(fid)), ("name", name)]
         if item.subset != f.implied_subset():
             attrs.append(("subset", item.subset))
         m = cvat_meta(item.meta)
         o = m.get("o")
-        key = o if isinstance(o, int) and not isinstance(o, bool) else fid
+        given = o if isinstance(o, int) and not isinstance(o, bool) else None
+        key = fid if given is None else given
         extra = m.get("x") or {}
         attrs += [(k, str(v)) for k, v in sorted(extra.items()) if k not in ("id", "name", "subset", "width", "height")]
         size = item.media.size or item.media.header_size() if item.media is not None else None
@@ -196,6 +212,8 @@ class _Export:
             kids = wr.attribute_children(ann.attributes, self.orders[ann.label], "      ")
             lines += wr.element(wr.TAGS[ann.type], sa, kids, "    ")
         lines += ["    " + r for r in m.get("raw") or () if isinstance(r, str)]
+        self.last = (f, given, want if isinstance(want, int) and not isinstance(want, bool) else None, fid,
+                     len(f.chunks))
         f.add_chunk(key, "\n".join(wr.element("image", attrs, lines, "  ")) + "\n")
 
     # -- meta and files ----------------------------------------------------------------
@@ -252,8 +270,9 @@ class _Export:
             head = ['<?xml version="1.0" encoding="utf-8"?>', "<annotations>", "  <version>1.1</version>",
                     *wr.tree_lines(tree, "  ", labels)]
             with open(dest, "wb") as out:
-                out.write(("\n".join(head) + "\n").encode("utf-8"))
-                f.copy_body(out)
+                head_bytes = ("\n".join(head) + "\n").encode("utf-8")
+                out.write(head_bytes)
+                f.placed = f.copy_body(out, len(head_bytes))
                 out.write(b"</annotations>\n")
             self.written.append(f.rel)
         if self.no_size:
@@ -263,6 +282,20 @@ class _Export:
             shown = ", ".join(self.missing[:3]) + (", ..." if len(self.missing) > 3 else "")
             self.progress.warn(f"cvat: {len(self.missing)} images not saved (no image file): {shown}")
 
+    def commit(self) -> ExportReport:
+        """Move the staged files into the output folder."""
+        for rel in self.written:
+            dst = self.out / rel
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(Path(self.tmp) / "out" / rel, dst)
+        return ExportReport(files=tuple(sorted(set(self.written))), missing_media=tuple(self.missing))
+
+    def close(self) -> None:
+        """Drop the spooled bodies and the staging folder."""
+        for f in self.files.values():
+            f.body.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
     def run(self) -> ExportReport:
         self.tmp = tempfile.mkdtemp(prefix=".dsrepo-cvat-", dir=self.out)
         try:
@@ -271,15 +304,9 @@ class _Export:
                     self.add(item)
                     bar.advance()
             self.finish()
-            for rel in self.written:
-                dst = self.out / rel
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(Path(self.tmp) / "out" / rel, dst)
+            return self.commit()
         finally:
-            for f in self.files.values():
-                f.body.close()
-            shutil.rmtree(self.tmp, ignore_errors=True)
-        return ExportReport(files=tuple(sorted(set(self.written))), missing_media=tuple(self.missing))
+            self.close()
 
 
 def save_cvat(dataset: Dataset, out_dir: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:

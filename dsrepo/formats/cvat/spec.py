@@ -71,11 +71,19 @@ def detect(path: Path) -> float:
     return 0.0
 
 
+def _patch(changed, order, rows, out, options, progress, prev=None):
+    """Incremental export (docs/patch-export.md): unchanged ``<image>`` elements from ``prev``."""
+    from dsrepo.formats.cvat.patch import patch_cvat
+
+    return patch_cvat(changed, order, rows, Path(out), options, progress, prev)
+
+
 CVAT = FormatSpec(
     name="cvat", description="CVAT XML 1.1 for images / for video: annotations.xml (+ images/)",
     detect=detect,
     load=lazy_load("dsrepo.formats.cvat.importer:load_cvat"),
     save=lazy_save("dsrepo.formats.cvat.exporter:save_cvat"),
+    patch=_patch,
     import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS,
     extensions=(".xml",),
 )
