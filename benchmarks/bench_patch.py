@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-FORMATS = ("labelme", "yolo", "yolo_ultralytics", "coco_instances", "coco", "voc_detection", "voc", "datumaro")
+FORMATS = ("labelme", "yolo", "yolo_ultralytics", "coco_instances", "coco", "voc_detection", "voc", "datumaro", "cvat")
 TARGETS = {"labelme": 0.05, "yolo": 0.05, "yolo_ultralytics": 0.05, "voc_detection": 0.05, "voc": 0.05,
            "coco_instances": 0.3, "coco": 0.3}
 
