@@ -66,7 +66,7 @@ class FormatSpec:
     # report and the rows of the changed items; None declines (a full export is synced instead).
     patch: PatchFn | None = None
     # True when ``patch`` puts every item's records into files shared by all items, copies the
-    # unchanged ones from ``prev`` and returns rows for every item (COCO, Datumaro): a full export
+    # unchanged ones from ``prev`` and returns rows for every item (COCO, Datumaro, CVAT): a full export
     # can then be written from two parts, one exported by a forked child (dsrepo/repo/halves.py).
     # The hook must not read the rows of unchanged items before it reaches them in ``order``.
     splits: bool = False

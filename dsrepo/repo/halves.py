@@ -1,7 +1,7 @@
 """A full export of a large record written from two parts, on two cores.
 
 For formats whose patch hook puts every item's records into shared files and copies
-the unchanged ones from an earlier export (``FormatSpec.splits``: COCO, Datumaro), a
+the unchanged ones from an earlier export (``FormatSpec.splits``: COCO, Datumaro, CVAT), a
 full export is split in two: a forked child (:class:`dsrepo.forked.Forked`) exports the
 second part of the items (the last 40 %, :data:`FIRST`) through the hook into a temp
 folder, with their rows; meanwhile this process runs the hook over every item,

@@ -6,7 +6,7 @@ item owns, the format's per-item data) and the md5 of every file that export wro
 kept in ``.dsrepo/cache/rows/<source>.json``. When every one of those files is still in
 the working copy with that md5 - the folder holds exactly that export - and the format,
 export options, categories and subset meta are the same, a checkout runs the hook over
-the changed items only (COCO and Datumaro copy the unchanged records from the files in
+the changed items only (COCO, Datumaro and CVAT copy the unchanged records from the files in
 the working copy; per-item formats leave the unchanged items' files alone). Otherwise the
 whole record is exported, through the hook so that the next checkout has rows. It is a
 cache: a missing, damaged or stale file only costs a full export.

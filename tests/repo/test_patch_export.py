@@ -138,7 +138,7 @@ def _check_history(repo: Repo, t: Path, fmt: str, first, steps) -> None:
 
 
 @pytest.mark.parametrize("fmt,split", [(f, False) for f in EXPORTING]
-                         + [("coco", True), ("coco_instances", True), ("datumaro", True)])
+                         + [(f, True) for f in ("coco", "coco_instances", "datumaro", "cvat")])
 def test_patch_export_equals_full_export(fmt, split, tmp_path, monkeypatch):
     """Random edit histories: every patch equals a full export (and save()). With ``split``,
     every full export is made from two parts (a forked child exports the second)."""

@@ -132,7 +132,7 @@ def test_per_item_format_leaves_unchanged_items_files_alone(repo, coco_sample, t
 _FORMATS = ["coco", "yolo", "yolo_ultralytics", "datumaro", "voc_detection", "labelme", "cvat"]
 
 
-@pytest.mark.parametrize("fmt,split", [(f, False) for f in _FORMATS] + [("coco", True), ("datumaro", True)])
+@pytest.mark.parametrize("fmt,split", [(f, False) for f in _FORMATS] + [(f, True) for f in ("coco", "datumaro", "cvat")])
 def test_random_checkouts_equal_full_exports(fmt, split, tmp_path, monkeypatch):
     """Random revision histories, then checkouts in random order: after each, status is
     clean and a working copy dsrepo exported is byte for byte what a checkout into an
@@ -202,7 +202,7 @@ def _full_checkout(repo: Repo, rev: str, source: str) -> tuple[dict[str, bytes],
     return _files(repo.layout.source_dir(source)), rows.read_bytes()
 
 
-@pytest.mark.parametrize("fmt", ["coco", "datumaro"])
+@pytest.mark.parametrize("fmt", ["coco", "datumaro", "cvat"])
 def test_full_export_from_two_halves_is_the_full_export(fmt, repo, coco_sample, coco_edited, tmp_path, split_all,
                                                          monkeypatch):
     from dsrepo.formats.api import import_dataset

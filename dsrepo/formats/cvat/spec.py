@@ -83,7 +83,7 @@ CVAT = FormatSpec(
     detect=detect,
     load=lazy_load("dsrepo.formats.cvat.importer:load_cvat"),
     save=lazy_save("dsrepo.formats.cvat.exporter:save_cvat"),
-    patch=_patch,
+    patch=_patch, splits=True,
     import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS,
     extensions=(".xml",),
 )
