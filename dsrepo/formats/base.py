@@ -100,6 +100,21 @@ def lazy_save(target: str, *extra: Any) -> SaveFn:
     return save
 
 
+
+def lazy_patch(target: str, *extra: Any) -> PatchFn:
+    """A :data:`PatchFn` that imports ``"module:function"`` when first called and returns
+    ``function(changed, order, rows, Path(out), options, progress, prev, *extra)``."""
+    module, _, name = target.partition(":")
+
+    def patch(changed: Dataset, order: Sequence[tuple[str, str]], rows: Mapping[tuple[str, str], PatchRow],
+              out: Path, options: Mapping[str, Any], progress: Progress, prev: Path | None = None) -> Any:
+        fn = getattr(importlib.import_module(module), name)
+        return fn(changed, order, rows, Path(out), options, progress, prev, *extra)
+
+    patch.__doc__ = f"Incremental export (docs/patch-export.md) with {target}."
+    return patch
+
+
 # Options every exporter accepts.
 SAVE_MEDIA = Option("save-media", "flag", False, "copy (or re-encode) images into the export")
 IMAGE_EXT = Option("image-ext", "str", None, "extension for saved images, e.g. .png (default: keep original)")

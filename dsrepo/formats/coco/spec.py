@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
 from dsrepo.formats.coco.tasks import (
     CAPTIONS, IMAGE_INFO, INSTANCES, LABELS, PANOPTIC, PERSON_KEYPOINTS, STUFF, TASKS, annotation_dir,
     split_file_name,
@@ -105,16 +105,6 @@ def _detector(task: str | None):
     return detect
 
 
-def _patcher(task: str | None):
-    def patch(changed, order, rows, out, options, progress, prev):
-        """Incremental export (docs/patch-export.md): records of unchanged items from ``prev``."""
-        from dsrepo.formats.coco.patch import patch_coco
-
-        return patch_coco(changed, order, rows, Path(out), options, progress, prev, task)
-
-    return patch
-
-
 def _spec(name: str, task: str | None, description: str) -> FormatSpec:
     return FormatSpec(
         name=name, description=description, detect=_detector(task),
@@ -122,7 +112,8 @@ def _spec(name: str, task: str | None, description: str) -> FormatSpec:
         save=lazy_save("dsrepo.formats.coco.exporter:save_coco", task),
         import_options=IMPORT_OPTIONS,
         export_options=EXPORT_OPTIONS if task is None else _TASK_EXPORT_OPTIONS,
-        extensions=(".json",), patch=None if task == PANOPTIC else _patcher(task),
+        extensions=(".json",),
+        patch=None if task == PANOPTIC else lazy_patch("dsrepo.formats.coco.patch:patch_coco", task),
         fingerprints=task != PANOPTIC, splits=task != PANOPTIC,
     )
 

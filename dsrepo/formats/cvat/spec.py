@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
 
 IMPORT_OPTIONS = (
     Option("skip-outside", "flag", False,
@@ -71,19 +71,12 @@ def detect(path: Path) -> float:
     return 0.0
 
 
-def _patch(changed, order, rows, out, options, progress, prev=None):
-    """Incremental export (docs/patch-export.md): unchanged ``<image>`` elements from ``prev``."""
-    from dsrepo.formats.cvat.patch import patch_cvat
-
-    return patch_cvat(changed, order, rows, Path(out), options, progress, prev)
-
-
 CVAT = FormatSpec(
     name="cvat", description="CVAT XML 1.1 for images / for video: annotations.xml (+ images/)",
     detect=detect,
     load=lazy_load("dsrepo.formats.cvat.importer:load_cvat"),
     save=lazy_save("dsrepo.formats.cvat.exporter:save_cvat"),
-    patch=_patch, splits=True,
+    patch=lazy_patch("dsrepo.formats.cvat.patch:patch_cvat"), splits=True,
     import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS,
     extensions=(".xml",),
 )

@@ -8,11 +8,8 @@ importer and exporter (msgspec, orjson, pycocotools) are imported only when used
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
-from dsrepo.model.dataset import Dataset
-from dsrepo.progress import Progress
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
 
 EXPORT_OPTIONS = COMMON_EXPORT_OPTIONS + (
     Option("save-dataset-meta", "flag", False, "also write dataset_meta.json (label_map, segmentation_colors)"),
@@ -58,18 +55,12 @@ def detect(path: Path) -> float:
     return max((_score(q) for q in files[:3]), default=0.0)
 
 
-def patch(changed: Dataset, order, rows, out: Path, options: Mapping[str, Any], progress: Progress, prev=None):
-    """Incremental export (docs/patch-export.md): unchanged records copied from ``prev``."""
-    from dsrepo.formats.datumaro.patch import patch_datumaro
-
-    return patch_datumaro(changed, order, rows, Path(out), options, progress, prev)
-
-
 DATUMARO = FormatSpec(
     name="datumaro",
     description="Datumaro 1.x JSON: annotations/<subset>.json (+ images/<subset>/)",
     detect=detect,
     load=lazy_load("dsrepo.formats.datumaro.importer:load_datumaro"),
     save=lazy_save("dsrepo.formats.datumaro.exporter:save_datumaro"),
-    import_options=(), export_options=EXPORT_OPTIONS, extensions=(".json",), patch=patch, splits=True,
+    patch=lazy_patch("dsrepo.formats.datumaro.patch:patch_datumaro"), splits=True,
+    import_options=(), export_options=EXPORT_OPTIONS, extensions=(".json",),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
 from dsrepo.formats.segments_ai.jsonio import peek
 
 IMPORT_OPTIONS = (
@@ -47,5 +47,6 @@ GT_STUDIO = FormatSpec(
     detect=detect,
     load=lazy_load("dsrepo.formats.gt_studio.importer:load_gt"),
     save=lazy_save("dsrepo.formats.gt_studio.exporter:save_gt"),
+    patch=lazy_patch("dsrepo.formats.gt_studio.patch:patch_gt"),
     import_options=IMPORT_OPTIONS, export_options=COMMON_EXPORT_OPTIONS, extensions=(".json",),
 )
