@@ -5,18 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from dsrepo.commands.app import main
+from tests.commands.helpers import run
 
 SAMPLE = Path(__file__).resolve().parents[2] / "dsrepo" / "data" / "sample" / "coco"
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return e.value.code or 0, out, err
 
 
 def test_lossy_convert_says_counts_are_read_and_names_the_drops(tmp_path, capsys):

@@ -8,19 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from dsrepo.commands.app import main
 from dsrepo.formats import registry
 from dsrepo.repo.repo import Repo
+from tests.commands.helpers import run
 
 SAMPLE = Path(__file__).resolve().parents[2] / "dsrepo" / "data" / "sample"
 TRAIN = "train2017"
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return e.value.code or 0, out, err
 
 
 @pytest.fixture

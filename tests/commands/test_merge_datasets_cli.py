@@ -8,18 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dsrepo.commands.app import main
 from dsrepo.formats.api import export_dataset, import_dataset
 from dsrepo.model import Bbox, Categories, Dataset, Item
+from tests.commands.helpers import run
 
 SAMPLE = Path(__file__).resolve().parents[2] / "dsrepo" / "data" / "sample"
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return e.value.code or 0, out, err
 
 
 @pytest.fixture

@@ -11,16 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dsrepo.commands.app import main
+from tests.commands.helpers import run
 
 SAMPLE = Path(__file__).resolve().parents[2] / "dsrepo" / "data" / "sample"
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return e.value.code or 0, out, err
 
 
 @pytest.fixture
