@@ -66,39 +66,64 @@ def label_folders(item: Item, names: list[str], tracker: LossTracker) -> tuple[s
     return tuple(names[i] for i in sorted(seen)) or (NO_LABEL,)
 
 
+def plan_item(item: Item, names: list[str], tracker: LossTracker, image_ext: str | None) -> _Planned | None:
+    """Where ``item``'s image goes (None: it has no image to write); ExportError for an id
+    that cannot be a file name."""
+    if "/" in item.id or "\\" in item.id:
+        raise ExportError(f"item id {item.id!r} contains '/': imagenet stores plain file names")
+    folders = label_folders(item, names, tracker)
+    if not can_write(item.media):
+        return None
+    ext = target_ext(item.media, image_ext)
+    return _Planned(item.subset, check_folder_name(item.id + ext, "item"), item.media, ext, folders)
+
+
+def write_planned(p: _Planned, out: Path, prefix: str) -> list[str]:
+    """Write one planned image into each of its label folders; their relative paths."""
+    rels = [f"{prefix}{folder}/{p.file_name}" for folder in p.folders]
+    write_image(p.media, out / rels[0], p.ext)
+    for rel in rels[1:]:
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / rels[0], out / rel)
+    return rels
+
+
+def label_names(dataset: Dataset) -> list[str]:
+    """The label folder names (ExportError for names that cannot be folders)."""
+    names = [check_folder_name(n, "label") for n in dataset.categories.label_names()]
+    if NO_LABEL in names:
+        raise ExportError(f"label {NO_LABEL!r} clashes with the folder of unlabeled images")
+    return names
+
+
+def subset_prefixes(subsets: Mapping[str, None]) -> dict[str, str]:
+    """Each subset's folder prefix: none when every item is in ``default`` (flat layout)."""
+    flat = set(subsets) <= {DEFAULT_SUBSET}
+    return {s: "" if flat else check_folder_name(s, "subset") + "/" for s in subsets}
+
+
 def save_imagenet(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
     """Write the class-per-folder layout of ``dataset`` into ``out``."""
     tracker = LossTracker("imagenet", progress, bool(options.get("strict")))
     image_ext = options.get("image_ext")
-    names = [check_folder_name(n, "label") for n in dataset.categories.label_names()]
-    if NO_LABEL in names:
-        raise ExportError(f"label {NO_LABEL!r} clashes with the folder of unlabeled images")
+    names = label_names(dataset)
     plan: list[_Planned] = []
     missing: list[str] = []
     subsets = dict.fromkeys(dataset.subset_meta)
     for item in dataset:
         subsets.setdefault(item.subset, None)
-        if "/" in item.id or "\\" in item.id:
-            raise ExportError(f"item id {item.id!r} contains '/': imagenet stores plain file names")
-        folders = label_folders(item, names, tracker)
-        if not can_write(item.media):
+        planned = plan_item(item, names, tracker, image_ext)
+        if planned is None:
             missing.append(item.id)
-            continue
-        ext = target_ext(item.media, image_ext)
-        plan.append(_Planned(item.subset, check_folder_name(item.id + ext, "item"), item.media, ext, folders))
+        else:
+            plan.append(planned)
     tracker.finish()
-    flat = set(subsets) <= {DEFAULT_SUBSET}
-    prefixes = {s: "" if flat else check_folder_name(s, "subset") + "/" for s in subsets}
+    prefixes = subset_prefixes(subsets)
     files: list[str] = []
     used: set[str] = set()
     with progress.task("imagenet: writing images", total=len(plan)) as bar:
         for p in plan:
-            rels = [f"{prefixes[p.subset]}{folder}/{p.file_name}" for folder in p.folders]
-            write_image(p.media, out / rels[0], p.ext)
-            for rel in rels[1:]:
-                (out / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(out / rels[0], out / rel)
-            files.extend(rels)
+            files.extend(write_planned(p, out, prefixes[p.subset]))
             used.update(p.folders)
             bar.advance()
     for name in names:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
 from dsrepo.formats.common.media import is_image_name
 
 _MAX_ENTRIES = 200
@@ -85,6 +85,7 @@ IMAGENET = FormatSpec(
     detect=detect_imagenet,
     load=lazy_load("dsrepo.formats.imagenet.importer:load_imagenet"),
     save=lazy_save("dsrepo.formats.imagenet.exporter:save_imagenet"),
+    patch=lazy_patch("dsrepo.formats.imagenet.patch:patch_imagenet"),
     import_options=(
         Option("layout", "choice", "auto", "folder layout: flat (<label>/<image>), subsets "
                "(<subset>/<label>/<image>) or auto (subsets when images lie only two folders deep)",
