@@ -40,6 +40,18 @@ def count_losses(item: Item, tracker: LossTracker, keep: Iterable[AnnType] = ())
         tracker.drop(ITEM_ATTRIBUTES)
 
 
+def write_item(item: Item, out: Path, image_ext: str | None, tracker: LossTracker) -> str | None:
+    """Write ``item``'s image as ``<id><ext>`` under ``out``; its relative path, or None
+    when it has no image to write. Its losses go to ``tracker``."""
+    count_losses(item, tracker)
+    if not can_write(item.media):
+        return None
+    ext = target_ext(item.media, image_ext)
+    rel = safe_out(item.id + ext, f"item {item.id!r}")
+    write_image(item.media, out / rel, ext)  # type: ignore[arg-type]
+    return rel
+
+
 def save_image_dir(dataset: Dataset, out: Path, options: Mapping[str, Any], progress: Progress) -> ExportReport:
     """Write every item's image into ``out`` as ``<id><ext>`` (deterministic: bytes are
     copied, or re-encoded when ``--image-ext`` changes the extension)."""
@@ -51,18 +63,15 @@ def save_image_dir(dataset: Dataset, out: Path, options: Mapping[str, Any], prog
     other_subsets = 0
     with progress.task("image_dir: writing images") as bar:
         for item in dataset:
-            count_losses(item, tracker)
             other_subsets += item.subset != DEFAULT_SUBSET
             first = owners.setdefault(item.id, item.key)
             if first != item.key:
                 raise ExportError(f"item id {item.id!r} appears in subsets {first[0]!r} and {item.subset!r}; "
                                   "image_dir has no subsets")
-            if not can_write(item.media):
+            rel = write_item(item, out, image_ext, tracker)
+            if rel is None:
                 missing.append(item.id)
                 continue
-            ext = target_ext(item.media, image_ext)
-            rel = safe_out(item.id + ext, f"item {item.id!r}")
-            write_image(item.media, out / rel, ext)  # type: ignore[arg-type]
             files.append(rel)
             bar.advance()
     if other_subsets:

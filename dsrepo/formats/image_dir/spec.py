@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
 from dsrepo.formats.common.media import is_image_name
 
 _MAX_ENTRIES = 200
@@ -74,6 +74,7 @@ IMAGE_DIR = FormatSpec(
     detect=detect_image_dir,
     load=lazy_load("dsrepo.formats.image_dir.importer:load_image_dir"),
     save=lazy_save("dsrepo.formats.image_dir.exporter:save_image_dir"),
+    patch=lazy_patch("dsrepo.formats.image_dir.patch:patch_image_dir"),
     export_options=COMMON_EXPORT_OPTIONS,
 )
 
