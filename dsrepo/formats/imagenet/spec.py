@@ -100,6 +100,7 @@ IMAGENET_TXT = FormatSpec(
     detect=detect_imagenet_txt,
     load=lazy_load("dsrepo.formats.imagenet.txt_importer:load_imagenet_txt"),
     save=lazy_save("dsrepo.formats.imagenet.txt_exporter:save_imagenet_txt"),
+    patch=lazy_patch("dsrepo.formats.imagenet.txt_patch:patch_imagenet_txt"),
     import_options=_TXT_OPTIONS,
     export_options=COMMON_EXPORT_OPTIONS + _TXT_OPTIONS,
     extensions=(".txt",),
