@@ -130,7 +130,7 @@ def test_per_item_format_leaves_unchanged_items_files_alone(repo, coco_sample, t
 
 
 _FORMATS = ["coco", "yolo", "yolo_ultralytics", "datumaro", "voc_detection", "labelme", "cvat", "gt_studio", "imagenet",
-            "image_dir", "imagenet_txt"]
+            "image_dir", "imagenet_txt", "segments_ai"]
 
 
 @pytest.mark.parametrize("fmt,split", [(f, False) for f in _FORMATS] + [(f, True) for f in ("coco", "datumaro", "cvat")])

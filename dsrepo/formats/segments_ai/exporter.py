@@ -84,6 +84,12 @@ class _Export:
         self.has_masks: dict[str, bool] = {}
         self.files: list[str] = []
         self.missing: list[str] = []
+        self.last_masks = False
+
+    def add_sample(self, subset: str, sample: dict, has_masks: bool) -> None:
+        """Add an item's sample as built by an earlier :meth:`add` (a patch's unchanged items)."""
+        self.has_masks[subset] = self.has_masks.get(subset, False) or has_masks
+        self.samples.setdefault(subset, []).append(sample)
 
     def _write(self, rel: str, data: bytes) -> None:
         atomic_write_bytes(self.out / rel, data)
@@ -188,6 +194,7 @@ class _Export:
         if hidden:
             anns = [d for d in anns if d["id"] not in hidden]
         self.has_masks[item.subset] = self.has_masks.get(item.subset, False) or bool(masks)
+        self.last_masks = bool(masks)  # (a patch keeps it in the item's row)
         media = item.media
         name = media.name if media is not None and media.name else ""
         if not name or item_id_of(name, None, f"item {item.id}") != item.id:

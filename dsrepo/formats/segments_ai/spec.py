@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_save
+from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
 from dsrepo.formats.segments_ai.jsonio import peek
 
 IMPORT_OPTIONS = (
@@ -45,5 +45,6 @@ SEGMENTS_AI = FormatSpec(
     detect=detect,
     load=lazy_load("dsrepo.formats.segments_ai.importer:load_segments"),
     save=lazy_save("dsrepo.formats.segments_ai.exporter:save_segments"),
+    patch=lazy_patch("dsrepo.formats.segments_ai.patch:patch_segments"),
     import_options=IMPORT_OPTIONS, export_options=COMMON_EXPORT_OPTIONS, extensions=(".json",),
 )
