@@ -29,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-FORMATS = ("labelme", "yolo", "yolo_ultralytics", "coco_instances", "coco", "voc_detection", "voc", "datumaro", "cvat")
+FORMATS = ("labelme", "yolo", "yolo_ultralytics", "coco_instances", "coco", "voc_detection", "voc", "datumaro", "cvat",
+           "gt_studio", "segments_ai", "imagenet_txt")
 TARGETS = {"labelme": 0.05, "yolo": 0.05, "yolo_ultralytics": 0.05, "voc_detection": 0.05, "voc": 0.05,
            "coco_instances": 0.3, "coco": 0.3}
 
