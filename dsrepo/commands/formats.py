@@ -21,7 +21,8 @@ def formats(
         _ui.print_json(info)
         return
     for f in info:
-        caps = "/".join(c for c, ok in (("import", f["import"]), ("export", f["export"])) if ok)
+        caps = "/".join(c for c, ok in (("import", f["import"]), ("export", f["export"]),
+                                         ("incremental", f["incremental"])) if ok)
         _ui.echo(f"{f['name']}  [{caps}]  {f['description']}")
         for kind in ("import_options", "export_options"):
             for o in f[kind]:

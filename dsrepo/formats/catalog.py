@@ -17,6 +17,8 @@ def describe_formats(name: str | None = None) -> list[dict[str, Any]]:
             "description": spec.description,
             "import": spec.load is not None,
             "export": spec.save is not None,
+            "incremental": spec.patch is not None,  # (a patch hook: changed items only)
+            "source": spec.repo_source,
             "import_options": [_opt(o) for o in spec.import_options],
             "export_options": [_opt(o) for o in spec.export_options],
         })
