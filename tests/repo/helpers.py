@@ -75,3 +75,22 @@ def split_everything(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(os, "fork", counting)
     return forks
+
+
+def check_out_like_fresh(repo, rev: str, source: str, scratch: Path) -> None:
+    """Check out ``rev`` (with ``--force``), then assert that the working copy of
+    ``source`` holds exactly what a checkout of ``rev`` into a copy of the project without
+    that working copy (and its export rows) writes - a full export. ``scratch`` (made
+    once per revision) holds that copy."""
+    import shutil
+
+    from dsrepo.repo.repo import Repo
+
+    repo.checkout(rev, force=True)
+    assert repo.status().clean
+    if not scratch.exists():
+        shutil.copytree(repo.root, scratch)
+        shutil.rmtree(scratch / source)
+        (scratch / ".dsrepo" / "cache" / "rows" / f"{source}.json").unlink(missing_ok=True)
+        Repo.open(scratch).checkout(rev, force=True)
+    assert tree_digest(repo.layout.source_dir(source)) == tree_digest(scratch / source)

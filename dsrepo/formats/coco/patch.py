@@ -43,7 +43,7 @@ from typing import Any, Mapping, Sequence
 from dsrepo.collect import few_collections
 from dsrepo.errors import ExportError, UsageError
 from dsrepo.formats.base import ExportReport, PatchRow
-from dsrepo.formats.common.earlier import EarlierFiles
+from dsrepo.formats.common.earlier import EarlierFiles, walk_order
 from dsrepo.formats.coco.splice import old_id
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
@@ -167,21 +167,16 @@ def _run(exp: Any, changed: Dataset, order: Sequence[Key], rows: Mapping[Key, Pa
 
     incomplete: set = set()
     done: list = []
-    items = iter(changed)  # streamed: the changed items come in export order, the others have rows
     with progress.task(f"{exp.fmt}: writing changed items", total=sum(k not in rows for k in order)) as bar:
-        for key in order:
+        for key, row, item in walk_order(order, rows, changed):  # (the changed items streamed)
             s = subset(key[0])
             k = len(s.primary_key)
-            row = rows.get(key)
             if row is not None:
                 if not _valid(row):  # (checked here, not up front: rows may still be on their way)
                     raise _Decline
                 data = row[1]
                 done.append((key, s, k, row[0], data[2] is None, _replay(s, data, src, incomplete)))
                 continue
-            item = next(items, None)
-            if item is None or item.key != key:
-                raise _Decline
             n_files = len(exp.files)
             o = coco_meta(item.meta).get("o")
             spans = _added(s, item, exp)

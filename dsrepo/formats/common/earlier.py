@@ -1,10 +1,12 @@
 """The files of an earlier export, read by patch hooks that copy unchanged records from
-them (COCO, Datumaro; see docs/patch-export.md)."""
+them (COCO, Datumaro, CVAT; see docs/patch-export.md), and the walk over an export's
+order that those hooks share."""
 
 from __future__ import annotations
 
 import mmap
 from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 
 class EarlierFiles:
@@ -33,3 +35,21 @@ class EarlierFiles:
         for m in self.maps.values():
             m.close()
         self.maps.clear()
+
+
+def walk_order(order: Sequence[tuple[str, str]], rows: Mapping[tuple[str, str], Any],
+               changed: Iterable[Any]) -> Iterator[tuple[tuple[str, str], Any, Any]]:
+    """``(key, row, None)`` for each unchanged item of ``order`` (it has a row) and
+    ``(key, None, item)`` for each changed one, its item taken from ``changed`` (streamed:
+    they come in export order). ValueError when ``changed`` does not follow ``order`` -
+    hooks decline then."""
+    items = iter(changed)
+    for key in order:
+        row = rows.get(key)
+        if row is not None:
+            yield key, row, None
+            continue
+        item = next(items, None)
+        if item is None or item.key != key:
+            raise ValueError(f"changed items out of export order at {key}")
+        yield key, None, item

@@ -27,7 +27,7 @@ from typing import Any, Mapping, Sequence
 
 from dsrepo.errors import ExportError, UsageError
 from dsrepo.formats.base import ExportReport, PatchRow
-from dsrepo.formats.common.earlier import EarlierFiles
+from dsrepo.formats.common.earlier import EarlierFiles, walk_order
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -94,18 +94,13 @@ def patch_cvat(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
     src = EarlierFiles(prev)
     done: list = []
     try:
-        items = iter(changed)  # streamed: the changed items come in export order
         with progress.task("cvat: writing changed items", total=sum(k not in rows for k in order)) as bar:
-            for key in order:
-                row = rows.get(key)
+            for key, row, item in walk_order(order, rows, changed):
                 if row is not None:
                     if not _valid(row):
                         raise _Decline
                     done.append((key, tuple(row[0]), _replay(exp, key, row[1], src), row[1][6]))
                     continue
-                item = next(items, None)
-                if item is None or item.key != key:
-                    raise _Decline
                 n_written = len(exp.written)
                 exp.stat_log, exp.last = [], None
                 exp.add(item)

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Sequence
 from dsrepo.collect import few_collections
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport, PatchRow
-from dsrepo.formats.common.earlier import EarlierFiles
+from dsrepo.formats.common.earlier import EarlierFiles, walk_order
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -67,10 +67,8 @@ def _write(exp: Any, changed: Dataset, order: Sequence[Key], rows: Mapping[Key, 
             placed[key] = (run_subset, pos + off - start, n, files)
         run.clear()
 
-    items = iter(changed)  # streamed, in export order
     with progress.task("datumaro: writing changed items", total=sum(k not in rows for k in order)) as bar:
-        for key in order:
-            row = rows.get(key)
+        for key, row, item in walk_order(order, rows, changed):  # (the changed items streamed)
             if row is not None:
                 if not _valid(row):  # (checked here, not up front: rows may still be on their way)
                     raise _Decline
@@ -81,9 +79,6 @@ def _write(exp: Any, changed: Dataset, order: Sequence[Key], rows: Mapping[Key, 
                 run.append((key, off, n, tuple(row[0])))
                 continue
             flush()
-            item = next(items, None)
-            if item is None or item.key != key:
-                raise _Decline
             n_files = len(exp.files)
             pos, n = exp.add(item)
             placed[key] = (key[0], pos, n, tuple(exp.files[n_files:]))

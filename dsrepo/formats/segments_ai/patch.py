@@ -19,6 +19,7 @@ import orjson
 
 from dsrepo.errors import ExportError
 from dsrepo.formats.base import ExportReport, PatchRow
+from dsrepo.formats.common.earlier import walk_order
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -37,11 +38,9 @@ def patch_segments(changed: Dataset, order: Sequence[tuple[str, str]], rows: Map
 
     ex = _Export(changed, Path(out), options, progress)
     new_rows: dict[tuple[str, str], PatchRow] = {}
-    items = iter(changed)  # streamed, in export order
     try:
         with progress.task("segments_ai: writing changed items", total=sum(k not in rows for k in order)) as bar:
-            for key in order:
-                row = rows.get(key)
+            for key, row, item in walk_order(order, rows, changed):
                 if row is not None:
                     if not _valid(row):
                         return None
@@ -54,9 +53,6 @@ def patch_segments(changed: Dataset, order: Sequence[tuple[str, str]], rows: Map
                     ex.add_sample(key[0], sample, row[1][0])
                     new_rows[key] = (tuple(row[0]), row[1])
                     continue
-                item = next(items, None)
-                if item is None or item.key != key:
-                    return None
                 n = len(ex.files)
                 ex.add(item)
                 sample_text = orjson.dumps(ex.samples[item.subset][-1]).decode()

@@ -12,7 +12,7 @@ from dsrepo.model import Bbox, Categories, Dataset, Item, LabelCategory
 from dsrepo.repo.manifest import MANIFEST
 from dsrepo.repo.repo import Repo
 
-from tests.repo.helpers import tree_digest
+from tests.repo.helpers import check_out_like_fresh, tree_digest
 from .cvat_data import make_images_task, make_project
 
 
@@ -80,8 +80,6 @@ def test_edits_frames_and_inferred_specs(tmp_path, layout, monkeypatch):
 def test_imported_cvat_source_checkouts(make, tmp_path):
     """A CVAT source (a task, or a project with several subsets and recorded meta): checkouts
     after edits go through the hook and equal a checkout into an empty folder."""
-    import shutil
-
     src = make(tmp_path / "src")
     repo = Repo.create(tmp_path / "proj")
     repo.add(src, name="c", format="cvat")
@@ -92,14 +90,5 @@ def test_imported_cvat_source_checkouts(make, tmp_path):
     items[0] = first.with_(annotations=first.annotations[1:])
     repo.update("c", Dataset(ds.categories, items[:1] + items[2:], ds.subset_meta), format="cvat")
     c2 = repo.commit("v2").id
-    wc = repo.layout.source_dir("c")
     for rev in (c1, c2, c1):
-        repo.checkout(rev, force=True)
-        assert repo.status().clean
-        fresh = tmp_path / f"fresh-{rev[:6]}"
-        if not fresh.exists():
-            shutil.copytree(repo.root, fresh)
-            shutil.rmtree(fresh / "c")
-            (fresh / ".dsrepo" / "cache" / "rows" / "c.json").unlink(missing_ok=True)
-            Repo.open(fresh).checkout(rev, force=True)
-        assert tree_digest(wc) == tree_digest(fresh / "c")
+        check_out_like_fresh(repo, rev, "c", tmp_path / f"fresh-{rev[:6]}")

@@ -5,12 +5,10 @@ converted now; the result is a full export's, and checkouts of an imported relea
 
 from __future__ import annotations
 
-import shutil
-
 from dsrepo.formats.api import import_dataset
 from dsrepo.model import Dataset
 from dsrepo.repo.repo import Repo
-from tests.repo.helpers import tree_digest
+from tests.repo.helpers import check_out_like_fresh
 
 from .segments_data import make_reference, make_vector
 
@@ -37,15 +35,6 @@ def test_checkouts_of_an_imported_release(tmp_path, monkeypatch):
         items[0] = items[0].with_(annotations=items[0].annotations[:-1])
         repo.update("r", Dataset(ds.categories, items, ds.subset_meta), format="segments_ai")
         c2 = repo.commit("v2").id
-        wc = repo.layout.source_dir("r")
         for rev in (c1, c2, c1):
-            repo.checkout(rev, force=True)
-            assert repo.status().clean
-            fresh = tmp_path / make.__name__ / f"fresh-{rev[:6]}"
-            if not fresh.exists():
-                shutil.copytree(repo.root, fresh)
-                shutil.rmtree(fresh / "r")
-                (fresh / ".dsrepo" / "cache" / "rows" / "r.json").unlink(missing_ok=True)
-                Repo.open(fresh).checkout(rev, force=True)
-            assert tree_digest(wc) == tree_digest(fresh / "r")
+            check_out_like_fresh(repo, rev, "r", tmp_path / make.__name__ / f"fresh-{rev[:6]}")
     assert any(c.startswith("1/") for c in converted)  # a checkout through the rows converted one item
