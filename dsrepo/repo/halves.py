@@ -45,8 +45,9 @@ class _LaterRows(Mapping):
     """The second part's rows, read from the child's result on first use; membership
     is known without waiting."""
 
-    def __init__(self, child: Forked, keys: Sequence[Key]) -> None:
+    def __init__(self, child: Forked, keys: Sequence[Key], progress: Progress = NULL_PROGRESS) -> None:
         self._child = child
+        self._progress = progress
         self._keys = keys
         self._set = set(keys)
         self._rows: dict[Key, Any] | None = None
@@ -55,7 +56,8 @@ class _LaterRows(Mapping):
     def load(self) -> dict[Key, Any]:
         """The rows (waiting for the child); _Declined if it has none."""
         if self._rows is None:
-            got = orjson.loads(self._child.result())
+            with self._progress.task("exporting the last part (helper process)"):
+                got = orjson.loads(self._child.result())
             if not isinstance(got, dict):  # (null: the hook declined)
                 raise _Declined
             rows, self.missing = got.get("rows"), got.get("missing")
@@ -133,7 +135,7 @@ def split_export(repo: "Repo", rec: "SourceRecord", spec: "FormatSpec", entries:
 
     try:
         with Forked(second_half, repo.layout.tmp) as child:
-            later = _LaterRows(child, second)
+            later = _LaterRows(child, second, progress)
             ds = record_dataset(repo, rec, media_path, media_root, entries=entries[:h])
             res = run_hook(spec, ds, order, later, set(first), out, opts, progress, half_dir)
             if res is None:
