@@ -7,7 +7,8 @@ kept in ``.dsrepo/cache/rows/<source>.json``. When every one of those files is s
 the working copy with that md5 - the folder holds exactly that export - and the format,
 export options, categories and subset meta are the same, a checkout runs the hook over
 the changed items only (COCO, Datumaro and CVAT copy the unchanged records from the files in
-the working copy; per-item formats leave the unchanged items' files alone). Otherwise the
+the working copy; shared list files are rebuilt from the rows; per-item formats leave the
+unchanged items' files alone). Otherwise the
 whole record is exported, through the hook so that the next checkout has rows. It is a
 cache: a missing, damaged or stale file only costs a full export.
 """
