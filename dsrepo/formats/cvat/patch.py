@@ -28,6 +28,7 @@ from typing import Any, Mapping, Sequence
 from dsrepo.errors import ExportError, UsageError
 from dsrepo.formats.base import ExportReport, PatchRow
 from dsrepo.formats.common.earlier import EarlierFiles, walk_order
+from dsrepo.formats.cvat.specs import AttrStats
 from dsrepo.model.dataset import Dataset
 from dsrepo.progress import Progress
 
@@ -51,8 +52,6 @@ def _valid(row: Any) -> bool:
 def _replay(exp: Any, key: Key, data: list, src: EarlierFiles) -> tuple:
     """Add an unchanged item: its element copied from the earlier file, its attribute
     values counted again; ``(file, given order, wanted frame, frame, arrival number)``."""
-    from dsrepo.formats.cvat.specs import AttrStats
-
     _tag, rel, given, want, old_fid, (off, n), stats = data
     f = exp._file(key[0])
     if f.rel != rel or f.video is not None:
@@ -108,7 +107,6 @@ def patch_cvat(changed: Dataset, order: Sequence[Key], rows: Mapping[Key, PatchR
                     raise _Decline  # (video frames are not one element per item)
                 done.append((key, tuple(exp.written[n_written:]), exp.last, exp.stat_log))
                 bar.advance()
-        exp.stat_log = None
         exp.finish()
         new_rows: dict[Key, PatchRow] = {}
         for key, files, (f, given, want, fid, seq), stats in done:
