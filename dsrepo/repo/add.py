@@ -1,8 +1,10 @@
-"""``add``: copy a dataset into the project as a new source.
+"""``add``: bring a dataset into the project as a new source.
 
 The dataset is imported, its items and images are stored, and the dataset folder is
 copied as it is into the working copy ``<project>/<name>/`` (images from the store),
-so the working copy imports exactly like the original.
+so the working copy imports exactly like the original. A dataset folder that already
+is ``<project>/<name>/`` (data kept inside the project, as ``dvc add`` expects it) is
+tracked where it is: stored, never copied or rewritten.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,13 +50,46 @@ def _write_new(repo: "Repo", staged: Staged, root: Path, progress: Progress) -> 
     return tmp, written, stats, t
 
 
+def _in_place(source: "str | os.PathLike | Dataset", dest: Path) -> bool:
+    """True if ``source`` is the folder ``dest`` (a real folder, not a symlink) or lies in it."""
+    from dsrepo.model.dataset import Dataset
+
+    if isinstance(source, Dataset) or os.path.islink(dest) or not dest.is_dir():
+        return False
+    real, folder = os.path.realpath(Path(source).expanduser()), os.path.realpath(dest)
+    return real == folder or real.startswith(folder + os.sep)
+
+
+def _track(staged: Staged, dest: Path, before: dict) -> tuple[tuple[str, ...], dict[str, str]]:
+    """``(annotation files, md5 of every file)`` of a folder tracked in place: images
+    take the md5 they were stored with; every other file is hashed here. RepoError if
+    any file changed while the folder was being read (``before``: its stats then)."""
+    from dsrepo.model.media import file_md5
+
+    md5: dict[str, str] = {}
+    generated = []
+    for rel in sorted(before):
+        if rel in staged.files:
+            md5[rel] = staged.files[rel]
+        else:
+            md5[rel] = file_md5(dest / rel)
+            generated.append(rel)
+    after, _ = scan_dir(dest)
+    if after != before:
+        changed = min(r for r in {*before, *after} if before.get(r) != after.get(r))
+        raise RepoError(f"{dest / changed}: changed while the folder was being added; nothing was added, retry")
+    return tuple(generated), md5
+
+
 def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = None, format: str | None = None,
         import_options: Options = None, export_options: Options = None,
         progress: Progress = NULL_PROGRESS) -> SourceResult:
     """Import ``source`` (a path, format detected unless given, or a Dataset with
     ``format``) as new source ``name`` (default: the dataset folder's name).
 
-    RepoError if the name is taken or ``<project>/<name>`` exists; import errors
+    When ``source`` is the folder ``<project>/<name>`` itself it is tracked in place
+    (stored, not copied); a folder in another layout there is refused. RepoError if
+    the name is taken or ``<project>/<name>`` exists otherwise; import errors
     propagate. Nothing changes in the project unless the whole add succeeds."""
     from dsrepo.model.dataset import Dataset
 
@@ -67,23 +103,36 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
         if name in tracked_sources(repo.layout):
             raise RepoError(f"source {name!r} already exists (use `dsrepo update {name} PATH` to replace its content)")
         dest = repo.layout.source_dir(name)
-        if os.path.lexists(dest):
+        in_place = _in_place(source, dest)
+        if os.path.lexists(dest) and not in_place:
             raise RepoError(f"{dest} already exists; choose another source name (-n NAME) or move it away")
         given = import_options if not isinstance(source, Dataset) else None
+        if in_place:  # stats first: anything that changes from here on shows as a change
+            t = time.time_ns()
+            before, _ = scan_dir(dest)
         with dataset_input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
                            progress) as (ds, root, fmt):
+            if in_place and os.path.realpath(root) != os.path.realpath(dest):
+                raise RepoError(f"{dest}: cannot be tracked in place as a {fmt} dataset with these options (it would "
+                                "have to be rewritten); add it from a folder outside the project")
             iopts = source_options(fmt, given, False)
             eopts = source_options(fmt, export_options, True)
             staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress)
-            tmp, written, stats, t = _write_new(repo, staged, root, progress)
-        try:
-            os.rename(tmp, dest)
-        except OSError as e:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise RepoError(f"cannot create {dest}: {e.strerror}") from None
+            if in_place:
+                generated, md5 = _track(staged, dest, before)
+                stats, wrote = before, 0
+            else:
+                tmp, written, stats, t = _write_new(repo, staged, root, progress)
+                generated, md5, wrote = written.generated, written.md5, written.wrote
+        if not in_place:
+            try:
+                os.rename(tmp, dest)
+            except OSError as e:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise RepoError(f"cannot create {dest}: {e.strerror}") from None
         rid = staged.record_id
         save_state(repo.layout, SourceState(name, fmt, iopts, eopts, base=rid, record=rid,
-                                            generated=written.generated, time=t,
-                                            files=cache_entries(stats, written.md5)))
+                                            generated=generated, time=t, files=cache_entries(stats, md5),
+                                            adopted=generated if in_place else ()))
     rec = staged.record
-    return SourceResult(name, fmt, rid, rec.count, rec.nfiles, rec.media_bytes, written.wrote)
+    return SourceResult(name, fmt, rid, rec.count, rec.nfiles, rec.media_bytes, wrote, in_place=in_place)

@@ -37,6 +37,7 @@ class SourceResult:
     media_bytes: int
     wrote: int = 0
     deleted: int = 0
+    in_place: bool = False  # add: the folder already was the working copy and was tracked as it is
 
 
 def source_options(format: str, options: Options, export: bool) -> dict[str, Any]:

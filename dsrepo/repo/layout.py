@@ -70,6 +70,11 @@ class Layout:
         return self.dot / "lock"
 
     @property
+    def set_aside(self) -> Path:
+        """Where a checkout moves files of a folder tracked in place that it would delete."""
+        return self.dot / "set-aside"
+
+    @property
     def pin(self) -> Path:
         return self.root / PIN_FILE
 

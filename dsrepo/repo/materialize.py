@@ -36,12 +36,14 @@ _ANNOTATION_FIELDS = ("format", "items", "categories", "subset_meta", "export_op
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """Result of materializing: the exporter's files and the md5 of every file dsrepo owns."""
+    """Result of materializing: the exporter's files and the md5 of every file dsrepo
+    owns; ``set_aside``: the folder the user's own files were moved to (None: none were)."""
 
     generated: tuple[str, ...]
     md5: Mapping[str, str]
     wrote: int
     deleted: int
+    set_aside: Path | None = None
 
 
 def checked_rel(rel: str, source: str) -> str:
@@ -113,14 +115,35 @@ def _prune_dirs(dest: Path, rels: Collection[str]) -> None:
             p = p.parent
 
 
+def _set_aside(repo: "Repo", name: str, dest: Path, rels: list[str], real_dirs: dict[str, str]) -> Path:
+    """Move files of ``dest`` to a new folder under ``.dsrepo/set-aside/<name>/``; returns it."""
+    import time
+
+    folder = repo.layout.set_aside / name / time.strftime("%Y%m%dT%H%M%S")
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = folder.with_name(f"{folder.name.split('.')[0]}.{n}")
+    for rel in rels:
+        src = safe_target(dest, checked_rel(rel, name), real_dirs)
+        if not src.is_file():
+            continue
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(src, folder / rel)
+    return folder
+
+
 def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, str],
                 owned: Collection[str], old_record: str | None, old_generated: Collection[str],
-                progress: Progress = NULL_PROGRESS, mirror: Path | None = None) -> Written:
+                progress: Progress = NULL_PROGRESS, mirror: Path | None = None,
+                adopted: Collection[str] = ()) -> Written:
     """Make folder ``dest`` hold record ``record_id``.
 
     ``current`` is the actual md5 of each file now in ``dest``; ``owned`` the files
     dsrepo may delete (the previous content's files); ``old_record`` the record the
-    folder holds now (None if unknown) and ``old_generated`` its exporter files.
+    folder holds now (None if unknown) and ``old_generated`` its exporter files, of
+    which ``adopted`` are the user's own (a folder tracked in place): those are moved to
+    ``.dsrepo/set-aside/<source>/<time>/`` instead of being deleted (with a warning).
 
     Images and extra files come from the media store. Annotation files are written by
     the format's exporter from the stored items - or, with ``mirror`` (the folder the
@@ -190,7 +213,15 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     stale = [r for r in set(owned) | set(old_generated) if r not in owned_md5 and r in current]
+    keep = sorted(r for r in stale if r in adopted)
+    aside = _set_aside(repo, rec.name, dest, keep, real_dirs) if keep else None
+    if aside is not None:
+        shown = ", ".join(keep[:3]) + (f" and {len(keep) - 3} more" if len(keep) > 3 else "")
+        progress.warn(f"{rec.name}: moved {len(keep)} of your own files, which the new content does not have, "
+                      f"to {aside} ({shown})")
     for rel in stale:
+        if rel in adopted:
+            continue
         try:
             safe_target(dest, checked_rel(rel, rec.name), real_dirs).unlink()
         except FileNotFoundError:
@@ -200,4 +231,4 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
         save_rows(repo.layout, rec.name, exported.rows)
         if not exported.incremental:  # (an incremental export left the other records as they were)
             learn_export(repo, rec, dest, files, progress)
-    return Written(generated, owned_md5, wrote, len(stale))
+    return Written(generated, owned_md5, wrote, len(stale) - len(keep), aside)

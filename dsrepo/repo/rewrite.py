@@ -39,16 +39,19 @@ def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
     owned: set[str] = set()
     old_record = None
     old_generated: tuple[str, ...] = ()
+    adopted: tuple[str, ...] = ()
     if w is not None and w.scan is not None:
         current = dict(w.scan.md5)
         owned = owned_files(repo, w)
         old_record = w.record
         old_generated = w.state.generated
+        adopted = w.state.adopted
     elif dest.is_dir():
         from dsrepo.repo.worktree import scan_source
 
         current = dict(scan_source(dest, None).md5)
-    written = materialize(repo, record_id, dest, current, owned, old_record, old_generated, progress, mirror)
+    written = materialize(repo, record_id, dest, current, owned, old_record, old_generated, progress, mirror,
+                          adopted)
     stats, _ = scan_dir(dest)
     t = settle(stats)
     md5 = {**{r: m for r, m in current.items() if r not in owned and r in stats}, **written.md5}
@@ -56,16 +59,18 @@ def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
     st = SourceState(name, rec.format, rec.import_options,
                      rec.export_options if export_options is None else export_options,
                      base=record_id, record=None if leftovers else record_id, generated=written.generated,
-                     time=t, files=cache_entries(stats, md5))
+                     time=t, files=cache_entries(stats, md5),
+                     adopted=tuple(a for a in adopted if a in written.generated))
     save_state(repo.layout, st)
     return st, written
 
 
 def delete_files(repo: "Repo", w: Working, everything: bool = False) -> tuple[int, tuple[str, ...]]:
     """Delete the files of ``w``'s working copy that belong to its content (all files
-    with ``everything``) and the folders left empty. Returns ``(deleted, files left)``."""
+    with ``everything``) and the folders left empty; the user's own files of a folder
+    tracked in place stay unless ``everything``. Returns ``(deleted, files left)``."""
     dest = repo.layout.source_dir(w.name)
-    owned = owned_files(repo, w)
+    owned = owned_files(repo, w) - set(w.state.adopted)
     if everything and w.scan is not None:
         owned |= set(w.scan.md5)
     deleted = 0

@@ -68,7 +68,8 @@ def examine(repo: "Repo", name: str, stage: bool, rescan: bool = False,
         record = _reimport(repo, st, scan, progress)
     if stage and (scan.rehashed or record != st.record or len(scan.stats) != len(st.files)):
         generated = tuple(g for g in st.generated if g in scan.md5)
-        st = st.with_(record=record, generated=generated, time=scan.time,
+        st = st.with_(record=record, generated=generated, adopted=tuple(a for a in st.adopted if a in scan.md5),
+                      time=scan.time,
                       files=cache_entries(scan.stats, scan.md5))
         save_state(repo.layout, st)
     return Working(name, st, scan, record)

@@ -3,7 +3,8 @@
 ``.dsrepo/state/sources/<name>.json`` holds, per tracked source: format and
 options, ``base`` (the record dsrepo last wrote into or committed from the folder),
 ``record`` (the record the cached files are known to produce), ``generated`` (the
-annotation files the exporter wrote) and ``files``: ``relpath -> [size, mtime_ns,
+annotation files the exporter wrote), ``adopted`` (files of a folder tracked in place that
+dsrepo did not write: never deleted, moved aside) and ``files``: ``relpath -> [size, mtime_ns,
 inode, md5]`` for every file of the folder, taken at ``time`` (ns).
 
 A file whose size, mtime and inode match its entry is not read again. Entries
@@ -43,6 +44,7 @@ class SourceState:
     generated: tuple[str, ...] = ()
     time: int = 0
     files: Mapping[str, tuple[int, int, int, str]] = field(default_factory=dict)
+    adopted: tuple[str, ...] = ()  # (of ``generated``: the user's own files, from an in-place add)
 
     def with_(self, **changes: Any) -> "SourceState":
         return replace(self, **changes)
@@ -72,7 +74,8 @@ def load_state(layout: Layout, name: str) -> SourceState:
     files = {k: tuple(v) for k, v in (d.get("files") or {}).items()}
     return SourceState(name=name, format=d["format"], import_options=d.get("import_options") or {},
                        export_options=d.get("export_options") or {}, base=d.get("base"), record=d.get("record"),
-                       generated=tuple(d.get("generated") or ()), time=int(d.get("time") or 0), files=files)
+                       generated=tuple(d.get("generated") or ()), time=int(d.get("time") or 0), files=files,
+                       adopted=tuple(d.get("adopted") or ()))
 
 
 def save_state(layout: Layout, st: SourceState) -> None:
@@ -80,6 +83,8 @@ def save_state(layout: Layout, st: SourceState) -> None:
     d = {"format": st.format, "import_options": dict(st.import_options), "export_options": dict(st.export_options),
          "base": st.base, "record": st.record, "generated": sorted(st.generated), "time": st.time,
          "files": {k: list(v) for k, v in sorted(st.files.items())}}
+    if st.adopted:
+        d["adopted"] = sorted(st.adopted)
     atomic_write_bytes(_state_path(layout, st.name), orjson.dumps(d))
 
 

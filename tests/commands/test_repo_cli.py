@@ -32,6 +32,16 @@ def data(tmp_path):
     return tmp_path / "coco_in", tmp_path / "coco_fixed"
 
 
+def test_add_in_place(proj, data, capsys):
+    shutil.copytree(data[0], proj / "coco")
+    code, out, _ = run(capsys, "add", "coco", "-f", "coco")
+    assert code == 0 and out == f"added source coco (coco): 8 items, 8 files (0.0 MB) tracked in place {proj / 'coco'}\n"
+    code, out, _ = run(capsys, "commit", "-m", "initial import")
+    assert code == 0 and out.rstrip().endswith("] coco: source added (8 added)")
+    code, out, _ = run(capsys, "status", "--json")
+    assert [s["state"] for s in json.loads(out)["sources"]] == ["clean"]
+
+
 def test_user_workflow(proj, data, capsys):
     src, fixed = data
     code, out, _ = run(capsys, "add", str(src), "-f", "coco", "-n", "coco")

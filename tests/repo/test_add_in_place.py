@@ -1,0 +1,128 @@
+"""`add` of a dataset folder that already is the source's folder in the project: tracked in place."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from dsrepo.errors import RepoError
+from dsrepo.formats.api import import_dataset
+
+from .helpers import assert_same_content, load_source, tree_digest
+
+
+def _stats(root):
+    return {str(p.relative_to(root)): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def inside(repo, coco_sample):
+    """The COCO sample copied into the project as <project>/coco."""
+    dest = repo.root / "coco"
+    shutil.copytree(coco_sample, dest)
+    return dest
+
+
+def test_folder_in_project_is_tracked_where_it_is(repo, coco_sample, inside):
+    before = _stats(inside)
+    r = repo.add(inside, format="coco")
+    assert (r.name, r.items, r.files, r.wrote, r.in_place) == ("coco", 8, 8, 0, True)
+    assert _stats(inside) == before  # not copied, not rewritten: same inodes and times
+    st = repo.status()
+    assert [(s.name, s.state, s.change.counts()) for s in st.sources] == [
+        ("coco", "added", {"added": 8, "removed": 0, "modified": 0})]
+    repo.commit("track in place")
+    assert repo.status().clean
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+    # the store holds every image: the folder can go and come back
+    images = {k: v for k, v in tree_digest(inside).items() if k.endswith(".jpg")}
+    shutil.rmtree(inside)
+    repo.checkout("main", force=True)
+    assert {k: v for k, v in tree_digest(inside).items() if k.endswith(".jpg")} == images
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+
+
+def test_edit_after_in_place_add_is_seen(repo, inside):
+    repo.add(inside, format="coco")
+    c1 = repo.commit("track")
+    ann = inside / "annotations" / "captions_train2017.json"
+    ann.write_text(ann.read_text().replace('"caption": "', '"caption": "edited: ', 1))
+    st = repo.status()
+    assert [(s.state, s.change.counts()) for s in st.sources] == [
+        ("modified", {"added": 0, "removed": 0, "modified": 1})]
+    repo.commit("edit one caption")
+    repo.checkout(c1.id)
+    assert "edited: " not in ann.read_text()
+
+
+def test_annotations_folder_given_tracks_the_dataset_folder(repo, inside):
+    r = repo.add(inside / "annotations", format="coco")
+    assert (r.name, r.items, r.in_place) == ("coco", 8, True)
+
+
+def test_in_place_folder_that_would_need_rewriting(repo, inside):
+    before = tree_digest(repo.root)
+    with pytest.raises(RepoError, match=rf"^{inside}: cannot be tracked in place as a coco dataset with these "
+                                        r"options \(it would have to be rewritten\); add it from a folder outside "
+                                        r"the project$"):
+        repo.add(inside / "annotations" / "instances_train2017.json", name="coco", format="coco")
+    assert tree_digest(repo.root) == before
+    assert repo.status().sources == ()
+
+
+def test_folder_changing_during_in_place_add(repo, inside, monkeypatch):
+    import dsrepo.repo.add as add_mod
+
+    real = add_mod.stage_dataset
+    ann = inside / "annotations" / "captions_val2017.json"
+
+    def stage_then_edit(*a, **kw):
+        staged = real(*a, **kw)
+        with open(ann, "a", encoding="utf-8") as f:
+            f.write("\n")
+        return staged
+
+    monkeypatch.setattr(add_mod, "stage_dataset", stage_then_edit)
+    with pytest.raises(RepoError, match=rf"^{ann}: changed while the folder was being added; "
+                                        r"nothing was added, retry$"):
+        repo.add(inside, format="coco")
+    assert repo.status().sources == ()
+    monkeypatch.undo()
+    assert repo.add(inside, format="coco").in_place
+
+
+def test_symlinked_source_folder_is_not_tracked_in_place(repo, coco_sample):
+    os.symlink(coco_sample, repo.root / "coco")
+    with pytest.raises(RepoError, match=rf"^{repo.root / 'coco'} already exists; choose another source name"):
+        repo.add(repo.root / "coco", format="coco")
+    assert repo.status().sources == ()
+
+
+def test_own_files_of_a_folder_tracked_in_place_are_never_deleted(repo, inside, coco_edited):
+    (inside / "README.md").write_text("how this data was made")
+    repo.add(inside, format="coco")
+    repo.commit("track")
+    before = repo.status()
+    assert before.clean
+    # a revision whose annotation files are rebuilt by the exporter: files it does not write
+    # (README.md, which dsrepo never versioned) are moved aside, not deleted
+    repo.update("coco", coco_edited, format="coco")
+    assert not (inside / "README.md").exists()
+    aside = sorted((repo.layout.set_aside / "coco").iterdir())
+    assert len(aside) == 1 and (aside[0] / "README.md").read_text() == "how this data was made"
+    assert repo.status().sources[0].state == "modified"  # (the update, nothing else)
+    repo.commit("update")
+    assert repo.status().clean
+
+
+def test_remove_keeps_the_users_own_files(repo, inside):
+    (inside / "README.md").write_text("notes")
+    repo.add(inside, format="coco")
+    repo.commit("track")
+    deleted, left = repo.remove("coco")
+    assert deleted == 8  # the images (stored); annotation files and README were never written by dsrepo
+    assert "README.md" in left and "annotations/instances_train2017.json" in left
+    assert (inside / "README.md").read_text() == "notes"
