@@ -60,6 +60,7 @@ class _MediaIndex:
     def __init__(self, repo: "Repo", root: Path, known: Mapping[str, str]) -> None:
         self.repo = repo
         self.root = os.path.abspath(root)
+        self.prefix = os.path.join(self.root, "")
         self.real_root = os.path.realpath(root)
         self.known = known
         self.files: dict[str, tuple[str, int]] = {}
@@ -77,6 +78,12 @@ class _MediaIndex:
 
     def _resolve(self, path: str) -> tuple[str, str] | None:
         ap = os.path.abspath(path)
+        if ap.startswith(self.prefix):  # fast path: a file the folder's scan hashed is a regular
+            rel = ap[len(self.prefix):]  # file (or a symlink to one) inside the folder
+            md5 = self.known.get(rel) if os.sep == "/" else None
+            if md5 is not None:
+                self.files[rel] = self.repo.media.put_file(ap, md5)
+                return rel, md5
         rel = os.path.relpath(ap, self.root)
         if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
             self.outside += 1
@@ -145,7 +152,9 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
                   progress: Progress = NULL_PROGRESS) -> Staged:
     """Store ``ds`` (whose files live under ``root``) as source ``name``; returns the record.
 
-    ``known_md5`` (relpath -> md5) avoids re-hashing files; ``extras`` are files of a
+    ``known_md5`` (relpath -> md5, from a scan of ``root``: files it lists are taken to be
+    regular files, or symlinks to files, inside ``root``) avoids re-hashing and re-checking
+    files; ``extras`` are files of a
     working copy that are neither images nor exporter output, stored byte for byte.
     Must run while holding the repository lock."""
     from dsrepo.model.encoding import encode_categories

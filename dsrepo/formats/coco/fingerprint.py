@@ -4,9 +4,11 @@ An item is built from its image record in each task file of its subset, the anno
 records listed for that image, and context shared by the whole subset (categories and
 their label mapping, task files, file order flags, import options, the code). The
 fingerprint hashes exactly these inputs: the records re-encoded by msgspec (every field,
-segmentations as the raw JSON they were read as, without whitespace), record positions where the built
-item keeps them, and a context hash. Equal fingerprints therefore mean equal built
-items, apart from the image file's content, which the repository adds (its md5).
+segmentations, boxes and keypoints as the raw JSON they were read as: compact, since
+:func:`~dsrepo.formats.coco.parse.compact` strips a spaced file's whitespace before it is
+decoded), record positions where the built item keeps them, and a context hash. Equal
+fingerprints therefore mean equal built items, apart from the image file's content, which
+the repository adds (its md5).
 
 The repository keeps fingerprint -> item hash from the last time it stored a source
 (see :mod:`dsrepo.repo.memo`), so a status or commit after editing a few records builds
@@ -23,13 +25,10 @@ from typing import Any, Callable, Iterator, Mapping
 import msgspec
 import orjson
 
-from dsrepo.formats.coco.parse import UNSET
 from dsrepo.formats.coco.tasks import PANOPTIC
 
 _ENCODE = msgspec.json.Encoder().encode
-_DECODE = msgspec.json.Decoder().decode
-_RAW_FIELDS = ("segmentation", "bbox", "keypoints")
-VERSION = 1  # bump when item building changes in a way the code stamp would not show
+VERSION = 2  # bump when item building changes in a way the code stamp would not show
 _STAMP: bytes | None = None
 
 
@@ -54,33 +53,6 @@ def _code_stamp() -> bytes:
     return _STAMP
 
 
-def _spaced(data: bytes) -> bool:
-    return b" " in data or b"\n" in data or b"\t" in data or b"\r" in data  # (memchr: faster than a regex)
-
-
-def _canonical_raw(raw: bytes) -> bytes:
-    if raw[:1] == b"[" and b'"' not in raw:  # numbers only: whitespace is insignificant
-        return raw.translate(None, b" \t\n\r")
-    return _ENCODE(_DECODE(raw))
-
-
-def record_bytes(a: Any) -> bytes:
-    """An annotation record re-encoded: every field, with its raw JSON fields (kept as
-    read) stripped of insignificant whitespace, so that a file re-saved with other
-    formatting gives the same bytes."""
-    data = _ENCODE(a)
-    if not _spaced(data):
-        return data
-    fix = {}
-    for f in _RAW_FIELDS:
-        v = getattr(a, f)
-        if v is not UNSET:
-            b = bytes(v)
-            if _spaced(b):
-                fix[f] = msgspec.Raw(_canonical_raw(b))
-    return _ENCODE(msgspec.structs.replace(a, **fix)) if fix else data
-
-
 def subset_context(builder: Any, options: Mapping[str, Any]) -> bytes | None:
     """The context hash of one subset (None if its items cannot be fingerprinted)."""
     from dsrepo.model.encoding import ENCODING_VERSION
@@ -102,19 +74,17 @@ def _fingerprint(builder: Any, context: bytes, k: int) -> bytes:
     h.update(builder.item_ids[k].encode())
     positional = builder.positional
     enc = _ENCODE
-    rec = record_bytes
     for c, j in builder.records(k):
         h.update(b"\x00%s\x00" % c.task.encode())
         h.update(enc(c.pf.images[j]))
         if positional:
             h.update(b"#%d" % j)
         anns = c.pf.anns
-        keep_pos = not c.natural
+        idx = c.ann_indices(j).tolist()
+        h.update(enc([anns[i] for i in idx]))  # (one call: every field, raw ones as read)
         dups = c.dups
-        for i in c.ann_indices(j).tolist():
-            h.update(rec(anns[i]))
-            if keep_pos or i in dups:
-                h.update(b"@%d" % i)
+        if not c.natural or (dups and not dups.isdisjoint(idx)):
+            h.update(b"@%s" % enc(idx))
     return h.digest()
 
 

@@ -355,10 +355,25 @@ def _check_image_names(path: Path, images: list[CImage]) -> None:
             safe_relpath(n, path, f"image id {im.id}")
 
 
+def compact(data: bytes) -> bytes:
+    """``data`` without insignificant whitespace when its start has some (pretty-printed or
+    ``json.dumps``-spaced files; tokens are kept exactly as spelled), else as it is, and as
+    it is when it is not valid JSON (the decoder then reports the error on the original
+    bytes). Raw segmentations, boxes and keypoints are then compact, so records spaced
+    differently fingerprint alike (:mod:`dsrepo.formats.coco.fingerprint`)."""
+    head = data[:65536]
+    if b", " not in head and b": " not in head and b"\n" not in head and b"\t" not in head:
+        return data
+    try:
+        return msgspec.json.format(data, indent=-1)
+    except msgspec.DecodeError:
+        return data
+
+
 def parse_file(path: Path, task: str, subset: str) -> ParsedFile:
     """Read and validate ``path``; DatasetError naming the file and record on bad input."""
     try:
-        data = path.read_bytes()
+        data = compact(path.read_bytes())
     except OSError as e:
         raise _fail(path, f"cannot read: {e.strerror or e}") from None
     top = _decode_top(path, data)
