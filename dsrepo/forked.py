@@ -4,13 +4,15 @@ Storing a large dataset builds and encodes every item in pure Python, which one 
 does at a fixed speed. :func:`forked_map` gives part of such a job to a forked child:
 the child inherits the parsed dataset (copy-on-write, nothing is pickled or sent to
 it), computes its share, and writes the resulting bytes to a temp file, which the
-parent reads back once its own share is done. Results come out in task order either
+parent reads as the child writes it, once its own share is done (so what the caller
+does with each result overlaps the child's work). Results come out in task order either
 way, and the parent alone touches the repository. :class:`Forked` runs one such
 computation beside whatever the caller does meanwhile.
 
 The child only computes; anything it cannot do (an exception, a crash, a kill) makes
-the parent compute that share itself, so errors surface in the parent exactly as in a
-serial run. ``DSREPO_JOBS=1`` turns the split off.
+the parent compute the rest of that share itself (the results the child wrote whole
+before are used: the work is deterministic), so errors surface in the parent exactly
+as in a serial run. ``DSREPO_JOBS=1`` turns the split off.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import os
 import signal
 import struct
 import tempfile
+import time
 from typing import BinaryIO, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 _LEN = struct.Struct("<Q")
 MIN_TASKS = 2000  # below this the fork costs more than it saves
+_POLL = 0.002  # s between looks at a child's output while it has nothing new
 
 
 def call(fn: Callable[[], bytes] | bytes) -> bytes:
@@ -96,7 +100,7 @@ class _Child:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: die, as the parent stops
             _die_with(parent)
             gc.disable()  # the inherited heap is frozen; new objects are short-lived and acyclic
-            with os.fdopen(fd, "wb", buffering=1 << 20, closefd=True) as out:
+            with os.fdopen(fd, "wb", buffering=1 << 18, closefd=True) as out:  # (the parent reads as it goes)
                 job(out)
             code = 0
         except BaseException:  # noqa: BLE001 - any failure: the parent does the work itself
@@ -111,6 +115,38 @@ class _Child:
         _, status = os.waitpid(self.pid, 0)
         self.pid = -1
         return self.path if os.waitstatus_to_exitcode(status) == 0 else None
+
+    def results(self, n: int) -> Iterator[bytes]:
+        """The child's results in order as it writes them (waiting for each): all ``n``
+        if it succeeds, else those it wrote whole before it stopped."""
+        if self.pid <= 0 or self.path is None:
+            return
+        buf = bytearray()
+        got = 0
+        running = True
+        with open(self.path, "rb", buffering=0) as f:
+            while got < n:
+                chunk = f.read(1 << 20)
+                if chunk:
+                    buf += chunk
+                    at = 0
+                    while got < n and len(buf) - at >= 8:
+                        (size,) = _LEN.unpack_from(buf, at)
+                        if len(buf) - at - 8 < size:
+                            break
+                        yield bytes(buf[at + 8:at + 8 + size])
+                        at += 8 + size
+                        got += 1
+                    del buf[:at]
+                    continue
+                if not running:
+                    return  # (a failed child: the caller computes the rest)
+                pid, _status = os.waitpid(self.pid, os.WNOHANG)
+                if pid == 0:
+                    time.sleep(_POLL)
+                else:
+                    self.pid = -1
+                    running = False  # one more read: what it wrote last
 
     def close(self) -> None:
         if self.pid > 0:
@@ -161,22 +197,9 @@ class Forked:
         self.close()
 
 
-def _read_results(path: str, n: int) -> Iterator[bytes]:
-    """The results a child wrote, in order, as far as the file holds whole ones (at most ``n``)."""
-    with open(path, "rb") as f:
-        for _ in range(n):
-            head = f.read(8)
-            if len(head) < 8:
-                return
-            (size,) = _LEN.unpack(head)
-            data = f.read(size)
-            if len(data) < size:
-                return
-            yield data
-
 
 def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.PathLike,
-               min_tasks: int | None = None, child_share: float = 0.6) -> Iterator[bytes]:
+               min_tasks: int | None = None, child_share: float = 0.65) -> Iterator[bytes]:
     """``fn(t)`` for each of ``tasks``, in order. With at least ``min_tasks`` tasks
     (default :data:`MIN_TASKS`), two usable cores and ``os.fork``, the last
     ``child_share`` of the tasks is computed by a forked child while this process
@@ -200,13 +223,11 @@ def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.P
     try:
         for t in tasks[:split]:
             yield fn(t)
-        path = child.wait()
         done = 0
-        if path is not None:
-            for data in _read_results(path, n - split):
-                done += 1
-                yield data
-        for t in tasks[split + done:]:  # a failed child (or none): its share is computed here
+        for data in child.results(n - split):
+            done += 1
+            yield data
+        for t in tasks[split + done:]:  # a failed child (or none): the rest of its share is computed here
             yield fn(t)
     finally:
         child.close()

@@ -148,10 +148,11 @@ if where == "child":  # the forked child dies at its first item
             os._exit(9)
         return real(task)
     snapshot._encode = encode
-else:  # the parent dies once the child has finished, before reading its results
-    def read_results(path, n):
+else:  # the parent dies once its own share is done, before reading the child's results
+    def results(self, n):
         os._exit(9)
-    dsrepo.forked._read_results = read_results
+        yield b""
+    dsrepo.forked._Child.results = results
 main(argv)
 """
 
