@@ -20,6 +20,9 @@ def safe_relpath(rel: str, source: object = None, where: str | None = None) -> s
     """
     if not isinstance(rel, str) or not rel:
         raise DatasetError(f"empty or non-string path {rel!r}", source, where)
+    if ("." not in rel or (".." not in rel and "/." not in rel and rel[0] != ".")) and "\\" not in rel \
+            and "//" not in rel and rel[0] != "/" and rel[-1] != "/" and (len(rel) < 2 or rel[1] != ":"):
+        return rel  # (already normal: no empty, "." or ".." part; the common case, without pathlib)
     norm = rel.replace("\\", "/")
     p = PurePosixPath(norm)
     if p.is_absolute() or (len(norm) > 1 and norm[1] == ":"):
