@@ -54,6 +54,11 @@ def _round(src: Path, data: Path, work: Path) -> list[float]:
     return out
 
 
+def _rev(path: Path) -> str:
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=path, capture_output=True,
+                          text=True).stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", type=Path, required=True, help="checkout of the dsrepo version to compare with")
@@ -76,9 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(work, ignore_errors=True)
         if not args.data:
             shutil.rmtree(base_dir, ignore_errors=True)
-    rev = lambda p: subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=p, capture_output=True,  # noqa: E731
-                                   text=True).stdout.strip()
-    print(f"base {rev(args.base)} vs this {rev(ROOT)}; {args.rounds} rounds; {os.cpu_count()} cores\n")
+    print(f"base {_rev(args.base)} vs this {_rev(ROOT)}; {args.rounds} rounds; {os.cpu_count()} cores\n")
     print("| step (5,000 images) | base | this | this / base |\n|---|---|---|---|")
     for k, step in enumerate(STEPS):
         b = statistics.median(r[k] for r in times["base"])

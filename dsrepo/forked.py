@@ -197,7 +197,6 @@ class Forked:
         self.close()
 
 
-
 def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.PathLike,
                min_tasks: int | None = None, child_share: float = 0.65) -> Iterator[bytes]:
     """``fn(t)`` for each of ``tasks``, in order. With at least ``min_tasks`` tasks

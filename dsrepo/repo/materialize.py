@@ -36,14 +36,12 @@ _ANNOTATION_FIELDS = ("format", "items", "categories", "subset_meta", "export_op
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """Result of materializing: the exporter's files and the md5 of every file dsrepo
-    owns; ``set_aside``: the folder the user's own files were moved to (None: none were)."""
+    """Result of materializing: the exporter's files and the md5 of every file dsrepo owns."""
 
     generated: tuple[str, ...]
     md5: Mapping[str, str]
     wrote: int
     deleted: int
-    set_aside: Path | None = None
 
 
 def checked_rel(rel: str, source: str) -> str:
@@ -214,8 +212,8 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
             shutil.rmtree(tmp, ignore_errors=True)
     stale = [r for r in set(owned) | set(old_generated) if r not in owned_md5 and r in current]
     keep = sorted(r for r in stale if r in adopted)
-    aside = _set_aside(repo, rec.name, dest, keep, real_dirs) if keep else None
-    if aside is not None:
+    if keep:
+        aside = _set_aside(repo, rec.name, dest, keep, real_dirs)
         shown = ", ".join(keep[:3]) + (f" and {len(keep) - 3} more" if len(keep) > 3 else "")
         progress.warn(f"{rec.name}: moved {len(keep)} of your own files, which the new content does not have, "
                       f"to {aside} ({shown})")
@@ -231,4 +229,4 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
         save_rows(repo.layout, rec.name, exported.rows)
         if not exported.incremental:  # (an incremental export left the other records as they were)
             learn_export(repo, rec, dest, files, progress)
-    return Written(generated, owned_md5, wrote, len(stale) - len(keep), aside)
+    return Written(generated, owned_md5, wrote, len(stale) - len(keep))
