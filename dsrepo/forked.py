@@ -5,8 +5,11 @@ does at a fixed speed. :func:`forked_map` gives part of such a job to a forked c
 the child inherits the parsed dataset (copy-on-write, nothing is pickled or sent to
 it), computes its share, and writes the resulting bytes to a temp file, which the
 parent reads as the child writes it, once its own share is done (so what the caller
-does with each result overlaps the child's work). Results come out in task order either
-way, and the parent alone touches the repository. :class:`Forked` runs one such
+does with each result overlaps the child's work). Whenever the child's next result is
+not there yet, the parent takes the last task the child has not reached (a shared
+counter tells the child where to stop), so neither process waits for the other however
+the work divides. Results come out in task order either way, and the parent alone
+touches the repository. :class:`Forked` runs one such
 computation beside whatever the caller does meanwhile.
 
 The child only computes; anything it cannot do (an exception, a crash, a kill) makes
@@ -18,6 +21,7 @@ as in a serial run. ``DSREPO_JOBS=1`` turns the split off.
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 import signal
 import struct
@@ -27,6 +31,7 @@ from typing import BinaryIO, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 _LEN = struct.Struct("<Q")
+_LIMIT = struct.Struct("q")
 MIN_TASKS = 2000  # below this the fork costs more than it saves
 _POLL = 0.002  # s between looks at a child's output while it has nothing new
 
@@ -100,7 +105,7 @@ class _Child:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: die, as the parent stops
             _die_with(parent)
             gc.disable()  # the inherited heap is frozen; new objects are short-lived and acyclic
-            with os.fdopen(fd, "wb", buffering=1 << 18, closefd=True) as out:  # (the parent reads as it goes)
+            with os.fdopen(fd, "wb", buffering=1 << 18, closefd=True) as out:
                 job(out)
             code = 0
         except BaseException:  # noqa: BLE001 - any failure: the parent does the work itself
@@ -116,37 +121,15 @@ class _Child:
         self.pid = -1
         return self.path if os.waitstatus_to_exitcode(status) == 0 else None
 
-    def results(self, n: int) -> Iterator[bytes]:
-        """The child's results in order as it writes them (waiting for each): all ``n``
-        if it succeeds, else those it wrote whole before it stopped."""
-        if self.pid <= 0 or self.path is None:
-            return
-        buf = bytearray()
-        got = 0
-        running = True
-        with open(self.path, "rb", buffering=0) as f:
-            while got < n:
-                chunk = f.read(1 << 20)
-                if chunk:
-                    buf += chunk
-                    at = 0
-                    while got < n and len(buf) - at >= 8:
-                        (size,) = _LEN.unpack_from(buf, at)
-                        if len(buf) - at - 8 < size:
-                            break
-                        yield bytes(buf[at + 8:at + 8 + size])
-                        at += 8 + size
-                        got += 1
-                    del buf[:at]
-                    continue
-                if not running:
-                    return  # (a failed child: the caller computes the rest)
-                pid, _status = os.waitpid(self.pid, os.WNOHANG)
-                if pid == 0:
-                    time.sleep(_POLL)
-                else:
-                    self.pid = -1
-                    running = False  # one more read: what it wrote last
+    def running(self) -> bool:
+        """Whether the child is still running (reaped once it ended)."""
+        if self.pid <= 0:
+            return False
+        pid, _status = os.waitpid(self.pid, os.WNOHANG)
+        if pid == 0:
+            return True
+        self.pid = -1
+        return False
 
     def close(self) -> None:
         if self.pid > 0:
@@ -162,6 +145,34 @@ class _Child:
             except OSError:
                 pass
             self.path = None
+
+
+class _Results:
+    """The whole results in the file a child is writing, taken one by one without waiting."""
+
+    def __init__(self, path: str) -> None:
+        self._f = open(path, "rb", buffering=0)
+        self._buf = bytearray()
+        self._at = 0
+
+    def take(self) -> bytes | None:
+        """The next whole result, or None if the file holds none yet."""
+        while True:
+            buf, at = self._buf, self._at
+            if len(buf) - at >= 8:
+                (size,) = _LEN.unpack_from(buf, at)
+                if len(buf) - at - 8 >= size:
+                    self._at = at + 8 + size
+                    return bytes(buf[at + 8:at + 8 + size])
+            chunk = self._f.read(1 << 20)
+            if not chunk:
+                return None
+            del buf[:at]
+            self._at = 0
+            buf += chunk
+
+    def close(self) -> None:
+        self._f.close()
 
 
 class Forked:
@@ -198,7 +209,7 @@ class Forked:
 
 
 def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.PathLike,
-               min_tasks: int | None = None, child_share: float = 0.65) -> Iterator[bytes]:
+               min_tasks: int | None = None, child_share: float = 0.75) -> Iterator[bytes]:
     """``fn(t)`` for each of ``tasks``, in order. With at least ``min_tasks`` tasks
     (default :data:`MIN_TASKS`), two usable cores and ``os.fork``, the last
     ``child_share`` of the tasks is computed by a forked child while this process
@@ -212,21 +223,44 @@ def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.P
             yield fn(t)
         return
 
+    limit = mmap.mmap(-1, _LIMIT.size)  # (shared with the child: it stops before this task)
+    _LIMIT.pack_into(limit, 0, n)
+
     def job(out: BinaryIO) -> None:
-        for t in tasks[split:]:
-            data = fn(t)
-            out.write(_LEN.pack(len(data)))
-            out.write(data)
+        for i in range(split, n):
+            if i >= _LIMIT.unpack_from(limit, 0)[0]:
+                return
+            data = fn(tasks[i])
+            out.write(_LEN.pack(len(data)) + data)
+            out.flush()  # (the parent takes results as they come)
 
     child = _Child(job, tmp_dir)
+    results = _Results(child.path) if child.pid > 0 and child.path is not None else None
     try:
         for t in tasks[:split]:
             yield fn(t)
-        done = 0
-        for data in child.results(n - split):
-            done += 1
+        i, end, stolen = split, n, []
+        while results is not None and i < end:
+            data = results.take()
+            if data is None:
+                if child.running():
+                    if end - 1 > i:  # take the last task the child has not reached
+                        end -= 1
+                        _LIMIT.pack_into(limit, 0, end)
+                        stolen.append(fn(tasks[end]))
+                    else:
+                        time.sleep(_POLL)
+                    continue
+                data = results.take()  # (the last it wrote before it ended)
+                if data is None:
+                    break  # a failed child: the rest of its share is computed here
             yield data
-        for t in tasks[split + done:]:  # a failed child (or none): the rest of its share is computed here
-            yield fn(t)
+            i += 1
+        for k in range(i, end):
+            yield fn(tasks[k])
+        yield from reversed(stolen)
     finally:
+        if results is not None:
+            results.close()
         child.close()
+        limit.close()

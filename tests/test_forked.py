@@ -37,8 +37,8 @@ def test_results_in_task_order_computed_by_two_processes(tmp_path):
     assert _values(out) == [t * t for t in range(50)]
     pids = _pids(out)
     assert PARENT in pids and len(pids) == 2  # the last share came from the child
-    assert [int(r.split(b":")[1]) for r in out[:18]] == [PARENT] * 18  # 65 % to the child: 32 tasks
-    assert int(out[18].split(b":")[1]) != PARENT
+    assert [int(r.split(b":")[1]) for r in out[:13]] == [PARENT] * 13  # 75 % to the child: 37 tasks
+    assert int(out[13].split(b":")[1]) != PARENT  # (the child's first task is always its own)
     assert list(tmp_path.iterdir()) == []  # the child's result file is gone
 
 
@@ -57,7 +57,7 @@ def _fails_in_child(t: int) -> bytes:
 def test_a_failing_child_share_is_computed_by_the_parent(tmp_path):
     out = list(forked_map(_fails_in_child, list(range(50)), tmp_path, min_tasks=1))
     assert _values(out) == [t * t for t in range(50)]
-    assert _pids(out[:18]) == {PARENT} and _pids(out[18:45]) != {PARENT}  # what the child did is used
+    assert _pids(out[:13]) == {PARENT} and _pids(out[13:45]) != {PARENT}  # what the child did is used
     assert _pids(out[45:]) == {PARENT}  # the rest, from where it failed, is computed here
 
 
@@ -100,59 +100,34 @@ def test_an_abandoned_map_kills_the_child_and_removes_its_file(tmp_path):
         os.waitpid(-1, os.WNOHANG)  # no child left behind, not even a zombie
 
 
-def test_a_failed_childs_output_is_read_as_far_as_it_is_whole(tmp_path):
-    def job(out):
-        out.write(forked._LEN.pack(3) + b"abc" + forked._LEN.pack(5) + b"de")
-        out.flush()
-        raise RuntimeError("stop")
-
-    child = forked._Child(job, tmp_path)
+def test_results_are_taken_as_far_as_they_are_whole(tmp_path):
+    path = tmp_path / "r"
+    path.write_bytes(forked._LEN.pack(3) + b"abc" + forked._LEN.pack(5) + b"de")
+    r = forked._Results(str(path))
     try:
-        assert list(child.results(2)) == [b"abc"]
+        assert (r.take(), r.take()) == (b"abc", None)
+        with open(path, "ab") as f:
+            f.write(b"fgh" + forked._LEN.pack(0))
+        assert (r.take(), r.take(), r.take()) == (b"defgh", b"", None)
     finally:
-        child.close()
-    assert list(tmp_path.iterdir()) == []
+        r.close()
 
 
-def _waits_for_the_parent(t: int) -> bytes:
-    """In the child, the last task waits until the parent has the child's first result."""
-    if os.getpid() != PARENT and t == 49:
+def _slow_in_child(t: int) -> bytes:
+    if os.getpid() != PARENT:
         import time
 
-        mark = Path(os.environ["FIRST_SEEN"])
-        for _ in range(500):
-            if mark.exists():
-                return b"%d:%d" % (t * t, os.getpid())
-            time.sleep(0.01)
-        return b"-1:0"  # the parent never saw a result before the child finished
+        time.sleep(0.02)
     return _square(t)
 
 
-def test_the_childs_results_are_read_while_it_still_works(tmp_path, monkeypatch):
-    monkeypatch.setattr(forked, "_Child", _SmallBuffer)
-    mark = tmp_path / "first-seen"
-    monkeypatch.setenv("FIRST_SEEN", str(mark))
-    out = []
-    for r in forked_map(_waits_for_the_parent, list(range(50)), tmp_path / "work", min_tasks=1):
-        out.append(r)
-        if len(out) == 19:  # the child's first result
-            assert _pids([r]) != {PARENT}
-            mark.touch()
-    assert _values(out) == [t * t for t in range(50)]
-
-
-class _SmallBuffer(forked._Child):
-    """A child that writes each result through at once (tiny results would otherwise sit
-    in its write buffer until it exits)."""
-
-    def __init__(self, job, tmp_dir):
-        def flushing(out):
-            class Through:
-                def write(self, b):
-                    out.write(b)
-                    out.flush()
-            job(Through())
-        super().__init__(flushing, tmp_dir)
+def test_the_parent_takes_tasks_the_child_has_not_reached(tmp_path):
+    out = list(forked_map(_slow_in_child, list(range(200)), tmp_path, min_tasks=1))
+    assert _values(out) == [t * t for t in range(200)]
+    assert int(out[50].split(b":")[1]) != PARENT  # the child's first task is always its own
+    # the child needs 20 ms a task; the parent, idle after its 50, does most of the other 150
+    assert sum(int(r.split(b":")[1]) == PARENT for r in out[50:]) > 100
+    assert list(tmp_path.iterdir()) == []
 
 
 KILLED_PARENT = """

@@ -149,10 +149,9 @@ if where == "child":  # the forked child dies at its first item
         return real(task)
     snapshot._encode = encode
 else:  # the parent dies once its own share is done, before reading the child's results
-    def results(self, n):
+    def take(self):
         os._exit(9)
-        yield b""
-    dsrepo.forked._Child.results = results
+    dsrepo.forked._Results.take = take
 main(argv)
 """
 
