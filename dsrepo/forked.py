@@ -212,10 +212,12 @@ def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.P
                min_tasks: int | None = None, child_share: float = 0.75) -> Iterator[bytes]:
     """``fn(t)`` for each of ``tasks``, in order. With at least ``min_tasks`` tasks
     (default :data:`MIN_TASKS`), two usable cores and ``os.fork``, the last
-    ``child_share`` of the tasks is computed by a forked child while this process
-    computes the rest; otherwise (or if the child fails) everything runs here. ``fn``
-    must be deterministic and must not touch shared state the parent relies on (files,
-    locks, the store): the child's side effects are lost."""
+    ``child_share`` of the tasks is given to a forked child while this process computes
+    the rest, then takes the child's results as they come and, whenever the next one is
+    not there yet, computes the last task the child has not reached itself (the child
+    stops there); otherwise (or if the child fails) everything runs here. ``fn`` must be
+    deterministic (a task may be computed by both) and must not touch shared state the
+    parent relies on (files, locks, the store): the child's side effects are lost."""
     n = len(tasks)
     split = n - int(n * child_share)
     if split == n or n < (MIN_TASKS if min_tasks is None else min_tasks):
