@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Collection, Mapping
@@ -115,8 +116,6 @@ def _prune_dirs(dest: Path, rels: Collection[str]) -> None:
 
 def _set_aside(repo: "Repo", name: str, dest: Path, rels: list[str], real_dirs: dict[str, str]) -> Path:
     """Move files of ``dest`` to a new folder under ``.dsrepo/set-aside/<name>/``; returns it."""
-    import time
-
     folder = repo.layout.set_aside / name / time.strftime("%Y%m%dT%H%M%S")
     n = 1
     while folder.exists():
@@ -211,6 +210,7 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     stale = [r for r in set(owned) | set(old_generated) if r not in owned_md5 and r in current]
+    adopted = set(adopted)  # (may list every label file of a per-item format: look-ups, not scans)
     keep = sorted(r for r in stale if r in adopted)
     if keep:
         aside = _set_aside(repo, rec.name, dest, keep, real_dirs)

@@ -54,13 +54,14 @@ def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
                           adopted)
     stats, _ = scan_dir(dest)
     t = settle(stats)
+    generated = set(written.generated)
     md5 = {**{r: m for r, m in current.items() if r not in owned and r in stats}, **written.md5}
     leftovers = set(stats) - set(written.md5)
     st = SourceState(name, rec.format, rec.import_options,
                      rec.export_options if export_options is None else export_options,
                      base=record_id, record=None if leftovers else record_id, generated=written.generated,
                      time=t, files=cache_entries(stats, md5),
-                     adopted=tuple(a for a in adopted if a in written.generated))
+                     adopted=tuple(a for a in adopted if a in generated))
     save_state(repo.layout, st)
     return st, written
 
