@@ -60,10 +60,53 @@ def _in_place(source: "str | os.PathLike | Dataset", dest: Path) -> bool:
     return real == folder or real.startswith(folder + os.sep)
 
 
-def _track(staged: Staged, dest: Path, before: dict) -> tuple[tuple[str, ...], dict[str, str]]:
+_TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation files, not images
+
+
+class _EarlyMd5:
+    """The md5 of a folder's annotation-looking files, computed in a thread while the
+    dataset is parsed (hashing releases the GIL); :meth:`result` waits for it."""
+
+    def __init__(self, dest: Path, stats: dict) -> None:
+        import threading
+
+        self.md5: dict[str, str] = {}
+        self._rels = [r for r in stats if r.lower().endswith(_TEXT_EXTS)]
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, args=(dest,), name="dsrepo-md5", daemon=True)
+        self._thread.start()
+
+    def _run(self, dest: Path) -> None:
+        import hashlib
+
+        for rel in self._rels:
+            h = hashlib.md5()
+            try:
+                with open(dest / rel, "rb") as f:
+                    while not self._stop and (chunk := f.read(8 << 20)):  # (big chunks: few GIL hand-overs)
+                        h.update(chunk)
+            except OSError:
+                continue  # (hashed again, with its error, by _track)
+            if self._stop:
+                return
+            self.md5[rel] = h.hexdigest()
+
+    def result(self) -> dict[str, str]:
+        """The md5s computed (all of them unless stopped), once the thread is done."""
+        self._thread.join()
+        return self.md5
+
+    def stop(self) -> None:
+        """Stop early (the add failed) and wait for the thread."""
+        self._stop = True
+        self._thread.join()
+
+
+def _track(staged: Staged, dest: Path, before: dict, early: dict[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
     """``(annotation files, md5 of every file)`` of a folder tracked in place: images
-    take the md5 they were stored with; every other file is hashed here. RepoError if
-    any file changed while the folder was being read (``before``: its stats then)."""
+    take the md5 they were stored with; every other file is hashed here (``early``:
+    those hashed already, while the folder was parsed). RepoError if any file changed
+    while the folder was being read (``before``: its stats then)."""
     from dsrepo.model.media import file_md5
 
     md5: dict[str, str] = {}
@@ -72,7 +115,7 @@ def _track(staged: Staged, dest: Path, before: dict) -> tuple[tuple[str, ...], d
         if rel in staged.files:
             md5[rel] = staged.files[rel]
         else:
-            md5[rel] = file_md5(dest / rel)
+            md5[rel] = early.get(rel) or file_md5(dest / rel)
             generated.append(rel)
     after, _ = scan_dir(dest)
     if after != before:
@@ -107,23 +150,30 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
         if os.path.lexists(dest) and not in_place:
             raise RepoError(f"{dest} already exists; choose another source name (-n NAME) or move it away")
         given = import_options if not isinstance(source, Dataset) else None
+        early = None
         if in_place:  # stats first: anything that changes from here on shows as a change
             t = time.time_ns()
             before, _ = scan_dir(dest)
-        with dataset_input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
-                           progress) as (ds, root, fmt):
-            if in_place and os.path.realpath(root) != os.path.realpath(dest):
-                raise RepoError(f"{dest}: cannot be tracked in place as a {fmt} dataset with these options (it would "
-                                "have to be rewritten); add it from a folder outside the project")
-            iopts = source_options(fmt, given, False)
-            eopts = source_options(fmt, export_options, True)
-            staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress)
-            if in_place:
-                generated, md5 = _track(staged, dest, before)
-                stats, wrote = before, 0
-            else:
-                tmp, written, stats, t = _write_new(repo, staged, root, progress)
-                generated, md5, wrote = written.generated, written.md5, written.wrote
+            early = _EarlyMd5(dest, before)
+        try:
+            with dataset_input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
+                               progress) as (ds, root, fmt):
+                if in_place and os.path.realpath(root) != os.path.realpath(dest):
+                    raise RepoError(f"{dest}: cannot be tracked in place as a {fmt} dataset with these options (it "
+                                    "would have to be rewritten); add it from a folder outside the project")
+                iopts = source_options(fmt, given, False)
+                eopts = source_options(fmt, export_options, True)
+                early_md5 = early.result() if early is not None else {}  # (no thread left when items are forked)
+                staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress)
+                if in_place:
+                    generated, md5 = _track(staged, dest, before, early_md5)
+                    stats, wrote = before, 0
+                else:
+                    tmp, written, stats, t = _write_new(repo, staged, root, progress)
+                    generated, md5, wrote = written.generated, written.md5, written.wrote
+        finally:
+            if early is not None:
+                early.stop()  # (a no-op once done; stops it when the import failed)
         if not in_place:
             try:
                 os.rename(tmp, dest)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dsrepo.errors import RepoError
+from dsrepo.errors import CorruptObjectError, RepoError
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.config import load_config
 from dsrepo.repo.objects import content_hash
-from dsrepo.repo.packs import TYPE_NAMES, iter_blocks, parse_block, read_index
+from dsrepo.repo.packs import TYPE_NAMES, block_inflater, iter_blocks, parse_block, read_index
 from dsrepo.repo.reach import reachable
 from dsrepo.repo.refs import read_head
 
@@ -48,11 +47,12 @@ def _check_pack(pack, rep: FsckReport, progress: Progress) -> int:
     entries = {e[0]: e for e in read_index(idx)}
     found: dict[bytes, tuple] = {}
     with progress.task(f"checking {pack.name}", total=len(entries)) as bar:
+        inflate = block_inflater(pack)
         for off, z in iter_blocks(pack):
             try:
-                raw = zlib.decompress(z)
-            except zlib.error:
-                rep.errors.append(f"{pack.name}: block at offset {off} does not decompress")
+                raw = inflate(z, f"{pack.name}: block at offset {off}")
+            except CorruptObjectError as e:
+                rep.errors.append(str(e))
                 continue
             for h, t, pos, n in parse_block(raw, f"{pack.name} block at offset {off}"):
                 if content_hash(raw[pos:pos + n]) != h.hex():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from dsrepo.errors import RepoError
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.packs import PackWriter, iter_objects, read_index
+from dsrepo.repo.packs import PackWriter, is_zlib_pack, iter_objects, read_index
 from dsrepo.repo.reach import reachable
 from dsrepo.repo.worktree import TEMP_PREFIX, tracked_sources
 
@@ -37,11 +37,12 @@ def _size(path) -> int:
 
 
 def _repack(repo: "Repo", keep: set[bytes]) -> tuple[int, int, int, int]:
-    """Rewrite the packs as one holding only ``keep``; returns (removed, freed, before, after)."""
+    """Rewrite the packs as one holding only ``keep`` (zstd blocks, also when the only
+    pack is an older zlib one); returns (removed, freed, before, after)."""
     store = repo.store
     packs = store.pack_paths()
     dropped = sum(1 for pack in packs for e in read_index(pack.with_suffix(".idx")) if e[0] not in keep)
-    if len(packs) <= 1 and not dropped:
+    if len(packs) <= 1 and not dropped and not any(is_zlib_pack(p) for p in packs):
         return 0, 0, len(packs), len(packs)
     before = sum(_size(p) + _size(p.with_suffix(".idx")) for p in packs)
     writer = PackWriter(store.packs_dir, repo.layout.tmp)

@@ -126,3 +126,25 @@ def test_remove_keeps_the_users_own_files(repo, inside):
     assert deleted == 8  # the images (stored); annotation files and README were never written by dsrepo
     assert "README.md" in left and "annotations/instances_train2017.json" in left
     assert (inside / "README.md").read_text() == "notes"
+
+
+def test_annotation_md5s_hashed_during_the_import_are_recorded(repo, inside):
+    import hashlib
+
+    from dsrepo.repo.worktree import load_state
+
+    repo.add(inside, format="coco")
+    files = load_state(repo.layout, "coco").files
+    for p in sorted(inside.rglob("*")):
+        if p.is_file():
+            assert files[str(p.relative_to(inside))][3] == hashlib.md5(p.read_bytes()).hexdigest()
+
+
+def test_failed_in_place_import_leaves_no_hashing_thread_and_no_source(repo, inside):
+    import threading
+
+    (inside / "annotations" / "instances_train2017.json").write_text('{"images": [')
+    with pytest.raises(Exception, match="instances_train2017.json"):
+        repo.add(inside, format="coco")
+    assert not [t for t in threading.enumerate() if t.name == "dsrepo-md5"]
+    assert [s.name for s in repo.status().sources] == [] and not (repo.layout.dot / "state" / "sources" / "coco.json").exists()
