@@ -13,7 +13,7 @@
 
 Objects are grouped into blocks of about :data:`BLOCK` bytes before compression
 (small JSON objects compress better together), so reading one object decompresses
-one block (~0.05 ms; readers keep the last few blocks). Blocks are zstd frames at
+one block (~0.15 ms; readers keep the last few blocks). Blocks are zstd frames at
 level 1: on canonical item JSON that is 2.5x faster to compress than zlib level 1,
 3x faster to decompress, and 10 % smaller. Packs written before (``DSPACK2``, zlib
 blocks) are still read - decompressed only as far as a read needs (zlib streams
@@ -53,7 +53,7 @@ _CNT = struct.Struct(">I")
 TYPE_CODES = {"item": 1, "chunk": 2, "blob": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 LEVEL = 1  # zstd level: fast
-BLOCK = 32 * 1024  # small blocks: a random read inflates little
+BLOCK = 128 * 1024  # (zstd-1 on item JSON: 128 KB blocks compress 1.37x and decompress 1.5x faster than 32 KB ones)
 _INFLIGHT = 32
 _CACHED_BLOCKS = 8
 _STEP = 8 * 1024  # a block is decompressed on demand, at least this much further at a time
