@@ -14,9 +14,12 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
+
+import orjson
 
 from dsrepo.errors import RepoError
+from dsrepo.forked import Forked
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.intake import Options, SourceResult, dataset_input, source_options
 from dsrepo.repo.layout import check_source_name
@@ -63,43 +66,24 @@ def _in_place(source: "str | os.PathLike | Dataset", dest: Path) -> bool:
 _TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation files, not images
 
 
-class _EarlyMd5:
-    """The md5 of a folder's annotation-looking files, computed in a thread while the
-    dataset is parsed (hashing releases the GIL); :meth:`result` waits for it."""
+def _annotation_md5s(dest: Path, stats: dict) -> Callable[[], bytes]:
+    """A job giving the md5 of the folder's annotation-looking files (JSON ``{rel: md5}``;
+    a file that cannot be read is left out, for :func:`_track` to hash with its error):
+    run by a forked child while the parent parses the dataset."""
+    from dsrepo.model.media import file_md5
 
-    def __init__(self, dest: Path, stats: dict) -> None:
-        import threading
+    rels = sorted(r for r in stats if r.lower().endswith(_TEXT_EXTS))
 
-        self.md5: dict[str, str] = {}
-        self._rels = [r for r in stats if r.lower().endswith(_TEXT_EXTS)]
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, args=(dest,), name="dsrepo-md5", daemon=True)
-        self._thread.start()
-
-    def _run(self, dest: Path) -> None:
-        import hashlib
-
-        for rel in self._rels:
-            h = hashlib.md5()
+    def job() -> bytes:
+        out = {}
+        for rel in rels:
             try:
-                with open(dest / rel, "rb") as f:
-                    while not self._stop and (chunk := f.read(8 << 20)):  # (big chunks: few GIL hand-overs)
-                        h.update(chunk)
+                out[rel] = file_md5(dest / rel)
             except OSError:
-                continue  # (hashed again, with its error, by _track)
-            if self._stop:
-                return
-            self.md5[rel] = h.hexdigest()
+                pass
+        return orjson.dumps(out)
 
-    def result(self) -> dict[str, str]:
-        """The md5s computed (all of them unless stopped), once the thread is done."""
-        self._thread.join()
-        return self.md5
-
-    def stop(self) -> None:
-        """Stop early (the add failed) and wait for the thread."""
-        self._stop = True
-        self._thread.join()
+    return job
 
 
 def _track(staged: Staged, dest: Path, before: dict, early: dict[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -154,7 +138,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
         if in_place:  # stats first: anything that changes from here on shows as a change
             t = time.time_ns()
             before, _ = scan_dir(dest)
-            early = _EarlyMd5(dest, before)
+            early = Forked(_annotation_md5s(dest, before), repo.layout.tmp)
         try:
             with dataset_input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
                                progress) as (ds, root, fmt):
@@ -163,7 +147,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                                     "would have to be rewritten); add it from a folder outside the project")
                 iopts = source_options(fmt, given, False)
                 eopts = source_options(fmt, export_options, True)
-                early_md5 = early.result() if early is not None else {}  # (no thread left when items are forked)
+                early_md5 = orjson.loads(early.result()) if early is not None else {}
                 staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress)
                 if in_place:
                     generated, md5 = _track(staged, dest, before, early_md5)
@@ -173,7 +157,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                     generated, md5, wrote = written.generated, written.md5, written.wrote
         finally:
             if early is not None:
-                early.stop()  # (a no-op once done; stops it when the import failed)
+                early.close()  # (kills the child if the import failed first)
         if not in_place:
             try:
                 os.rename(tmp, dest)

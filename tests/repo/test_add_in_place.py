@@ -128,11 +128,13 @@ def test_remove_keeps_the_users_own_files(repo, inside):
     assert (inside / "README.md").read_text() == "notes"
 
 
-def test_annotation_md5s_hashed_during_the_import_are_recorded(repo, inside):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_annotation_md5s_hashed_during_the_import_are_recorded(repo, inside, monkeypatch, jobs):
     import hashlib
 
     from dsrepo.repo.worktree import load_state
 
+    monkeypatch.setenv("DSREPO_JOBS", jobs)  # (hashed by a forked child, or here when forking is off)
     repo.add(inside, format="coco")
     files = load_state(repo.layout, "coco").files
     for p in sorted(inside.rglob("*")):
@@ -140,11 +142,11 @@ def test_annotation_md5s_hashed_during_the_import_are_recorded(repo, inside):
             assert files[str(p.relative_to(inside))][3] == hashlib.md5(p.read_bytes()).hexdigest()
 
 
-def test_failed_in_place_import_leaves_no_hashing_thread_and_no_source(repo, inside):
-    import threading
-
+def test_failed_in_place_import_leaves_no_child_no_temp_file_and_no_source(repo, inside):
     (inside / "annotations" / "instances_train2017.json").write_text('{"images": [')
     with pytest.raises(Exception, match="instances_train2017.json"):
         repo.add(inside, format="coco")
-    assert not [t for t in threading.enumerate() if t.name == "dsrepo-md5"]
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # (no child left behind, running or not reaped)
+    assert not list(repo.layout.tmp.glob("forked-*"))
     assert [s.name for s in repo.status().sources] == [] and not (repo.layout.dot / "state" / "sources" / "coco.json").exists()
