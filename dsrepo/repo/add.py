@@ -63,27 +63,51 @@ def _in_place(source: "str | os.PathLike | Dataset", dest: Path) -> bool:
     return real == folder or real.startswith(folder + os.sep)
 
 
-_TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation files, not images
+_TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation files
+_IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
 
-def _annotation_md5s(dest: Path, stats: dict) -> Callable[[], bytes]:
-    """A job giving the md5 of the folder's annotation-looking files (JSON ``{rel: md5}``;
-    a file that cannot be read is left out, for :func:`_track` to hash with its error):
-    run by a forked child while the parent parses the dataset."""
+def _early_job(repo: "Repo", dest: Path, stats: dict) -> Callable[[], bytes]:
+    """The work on a folder tracked in place that needs no parsing, for a forked child
+    while the parent parses the dataset: the md5 of the annotation-looking files and the
+    image files stored in the media store (``scan_dir`` listed them: regular files, or
+    symlinks to files, inside the folder). Its result is JSON ``{"md5": {rel: md5},
+    "media": {rel: [md5, new]}}``; a file that cannot be read is left out (the parent
+    deals with it, with its error)."""
     from dsrepo.model.media import file_md5
 
-    rels = sorted(r for r in stats if r.lower().endswith(_TEXT_EXTS))
+    texts = sorted(r for r in stats if r.lower().endswith(_TEXT_EXTS))
+    images = sorted(r for r in stats if r.lower().endswith(_IMAGE_EXTS))
 
     def job() -> bytes:
-        out = {}
-        for rel in rels:
+        md5, media = {}, {}
+        for rel in texts:
             try:
-                out[rel] = file_md5(dest / rel)
+                md5[rel] = file_md5(dest / rel)
             except OSError:
                 pass
-        return orjson.dumps(out)
+        for rel in images:
+            try:
+                digest, _size, new = repo.media.store_file(dest / rel)
+            except OSError:
+                continue
+            media[rel] = [digest, new]
+        return orjson.dumps({"md5": md5, "media": media})
 
     return job
+
+
+def _drop_unused(repo: "Repo", early: dict, staged: Staged | None) -> None:
+    """Delete the images the early job added to the media store that the dataset does
+    not use (files of the folder that are no item's image; all of them when staging
+    failed: ``staged`` None)."""
+    used = set(staged.files.values()) if staged is not None else set()
+    for md5, new in early.values():
+        if new and md5 not in used:
+            try:
+                os.unlink(repo.media.path(md5))
+            except OSError:
+                pass
 
 
 def _track(staged: Staged, dest: Path, before: dict, early: dict[str, str]) -> tuple[tuple[str, ...], dict[str, str]]:
@@ -138,7 +162,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
         if in_place:  # stats first: anything that changes from here on shows as a change
             t = time.time_ns()
             before, _ = scan_dir(dest)
-            early = Forked(_annotation_md5s(dest, before), repo.layout.tmp)
+            early = Forked(_early_job(repo, dest, before), repo.layout.tmp)
         try:
             with dataset_input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
                                progress) as (ds, root, fmt):
@@ -147,17 +171,27 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                                     "would have to be rewritten); add it from a folder outside the project")
                 iopts = source_options(fmt, given, False)
                 eopts = source_options(fmt, export_options, True)
-                early_md5 = orjson.loads(early.result()) if early is not None else {}
-                staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress)
+                done = orjson.loads(early.result()) if early is not None else {"md5": {}, "media": {}}
+                early = None
+                staged = None
+                try:
+                    staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress,
+                                           known_md5={rel: m[0] for rel, m in done["media"].items()})
+                finally:
+                    _drop_unused(repo, done["media"], staged)
                 if in_place:
-                    generated, md5 = _track(staged, dest, before, early_md5)
+                    generated, md5 = _track(staged, dest, before, done["md5"])
                     stats, wrote = before, 0
                 else:
                     tmp, written, stats, t = _write_new(repo, staged, root, progress)
                     generated, md5, wrote = written.generated, written.md5, written.wrote
+        except Exception:
+            if early is not None:  # the import failed: the images the child stored go again
+                _drop_unused(repo, orjson.loads(early.result())["media"], None)
+            raise
         finally:
             if early is not None:
-                early.close()  # (kills the child if the import failed first)
+                early.close()  # (kills the child when interrupted)
         if not in_place:
             try:
                 os.rename(tmp, dest)

@@ -68,11 +68,18 @@ class MediaStore:
                 return md5, os.stat(self._path(md5)).st_size
             except FileNotFoundError:
                 pass
+        digest, size, _new = self.store_file(src)
+        return digest, size
+
+    def store_file(self, src: str | os.PathLike) -> tuple[str, int, bool]:
+        """Store the bytes of ``src`` (hashed while copied); returns ``(md5, size, new)``,
+        ``new`` False when the store had that content already."""
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         self._seq += 1
         tmp = f"{self._tmp}/media-{os.getpid()}-{self._seq}"
         h = hashlib.md5()
         size = 0
+        new = False
         try:
             with open(tmp, "xb") as out, open(src, "rb") as f:
                 while chunk := f.read(_CHUNK):
@@ -90,13 +97,14 @@ class MediaStore:
                 except FileNotFoundError:
                     os.makedirs(os.path.dirname(dest), exist_ok=True)
                     os.replace(tmp, dest)
+                new = True
         except BaseException:
             try:
                 os.unlink(tmp)
             except OSError:
                 pass
             raise
-        return digest, size
+        return digest, size, new
 
     def _write(self, src: str, target: str) -> None:
         if self.link_mode == "hardlink":

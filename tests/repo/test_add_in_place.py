@@ -146,7 +146,26 @@ def test_failed_in_place_import_leaves_no_child_no_temp_file_and_no_source(repo,
     (inside / "annotations" / "instances_train2017.json").write_text('{"images": [')
     with pytest.raises(Exception, match="instances_train2017.json"):
         repo.add(inside, format="coco")
+    assert list(repo.media.iter_md5s()) == []  # (the images stored while it parsed went again)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # (no child left behind, running or not reaped)
     assert not list(repo.layout.tmp.glob("forked-*"))
     assert [s.name for s in repo.status().sources] == [] and not (repo.layout.dot / "state" / "sources" / "coco.json").exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_images_no_item_uses_are_not_kept_in_the_store(repo, inside, monkeypatch, jobs):
+    import hashlib
+
+    monkeypatch.setenv("DSREPO_JOBS", jobs)
+    images = sorted(p for p in inside.rglob("*.jpg"))
+    stray = inside / "stray.jpg"
+    stray.write_bytes(b"not an image of the dataset")
+    shared = inside / "copy_of_first.png"  # (an unused file with the content of a used image)
+    shared.write_bytes(images[0].read_bytes())
+    repo.add(inside, format="coco")
+    stored = set(repo.media.iter_md5s())
+    assert stored == {hashlib.md5(p.read_bytes()).hexdigest() for p in images}
+    assert hashlib.md5(stray.read_bytes()).hexdigest() not in stored
+    repo.commit("track")
+    assert repo.fsck().ok
