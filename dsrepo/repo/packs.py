@@ -113,11 +113,17 @@ class PackIndex:
 _local = threading.local()  # (zstd contexts are not thread safe: one per thread)
 
 
+_MAX_RAW = 1 << 30  # a block's declared size beyond this is damage (blocks are ~BLOCK plus one object)
+
+
 def _zstd_inflate(z: bytes, where: str) -> bytes:
     d = getattr(_local, "dctx", None)
     if d is None:
         d = _local.dctx = zstandard.ZstdDecompressor()
     try:
+        n = zstandard.frame_content_size(z)
+        if not 0 <= n <= _MAX_RAW:  # (decompressing allocates the declared size first)
+            raise zstandard.ZstdError(f"declared size {n} is not plausible")
         return d.decompress(z)
     except zstandard.ZstdError as e:
         raise CorruptObjectError(f"{where} does not decompress ({e})") from None

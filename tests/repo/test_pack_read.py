@@ -132,6 +132,12 @@ def test_damaged_or_truncated_block_is_corrupt(packed, tmp_path):
     with pytest.raises(CorruptObjectError, match=rf"bad\.pack: block at offset {blk} does not decompress \(.*"):
         PackReader(bad).read(blk, blen, off, n)
     data = bytearray(pack.read_bytes())
+    data[blk + 8] |= 0x7F  # the frame's declared content size: ~2 GB, refused before any allocation
+    bad.write_bytes(bytes(data))
+    with pytest.raises(CorruptObjectError, match=rf"bad\.pack: block at offset {blk} does not decompress "
+                                                 r"\(declared size \d+ is not plausible\)"):
+        PackReader(bad).read(blk, blen, off, n)
+    data = bytearray(pack.read_bytes())
     data[blk + blen - 3] ^= 0xFF  # inside the compressed data
     bad.write_bytes(bytes(data))
     with pytest.raises(CorruptObjectError, match=rf"bad\.pack: block at offset {blk} does not decompress \(.*"):
