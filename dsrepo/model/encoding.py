@@ -130,6 +130,13 @@ def _norm(value: Any, where: str) -> Any:
         raise ValueError(f"{where}{''.join('.' + k for k in e.path)}: {e.msg}") from None
 
 
+def plain_value(value: Any, where: str) -> Any:
+    """``value`` (an attribute or meta value) in the plain JSON form the canonical
+    encoding stores; ValueError naming ``where`` and the key path for a value that
+    cannot be stored."""
+    return _norm(value, where)
+
+
 def _default_checksum(image: Image) -> str | None:
     if image.md5 is not None or image.path is not None:
         return image.checksum()

@@ -125,12 +125,14 @@ _NO_FP = bytes(20)
 
 
 def _encode(task: tuple[int, Any, str | None, Any]) -> bytes:
-    """A deferred item built and encoded with its image's md5, as its hash (20 bytes),
-    its fingerprint (20 bytes, zeros if none) and its stored bytes."""
+    """A deferred item built and encoded with its image's md5 (by the deferred item's
+    own ``encode(md5)`` when it has one), as its hash (20 bytes), its fingerprint (20
+    bytes, zeros if none) and its stored bytes."""
     from dsrepo.model.encoding import encode_item
 
     _k, build, md5, fp = task
-    data = encode_item(build(), checksum=lambda _m, v=md5: v)
+    encode = getattr(build, "encode", None)  # (a format that can write the bytes without the item)
+    data = encode(md5) if encode is not None else encode_item(build(), checksum=lambda _m, v=md5: v)
     if callable(fp):
         fp = fp()
     return hashlib.blake2b(data, digest_size=20).digest() + (fp or _NO_FP) + data

@@ -212,7 +212,7 @@ def _bbox(ctx, i, a, label, attrs, aid, group, meta) -> Bbox:
     return Bbox(x=x, y=y, w=w, h=h, id=aid, group=group, label=label, attributes=attrs, meta=meta)
 
 
-_INST_NONSTD = ("keypoints", "num_keypoints", "caption", "file_name", "segments_info")
+INST_NONSTD = ("keypoints", "num_keypoints", "caption", "file_name", "segments_info")
 
 
 def instance_object(ctx, i: int, a: CAnn, tag: str | None, lazy: bool = True) -> list:
@@ -245,7 +245,7 @@ def instance_object(ctx, i: int, a: CAnn, tag: str | None, lazy: bool = True) ->
     else:
         attrs = frozen(_attrs(a, m, omit))
     x = None
-    for f in _INST_NONSTD:
+    for f in INST_NONSTD:
         if getattr(a, f) is not UNSET:
             x = extras(a, STD_KEYS["instances"])
             break

@@ -93,8 +93,10 @@ def subset_stubs(builder: Any, context: bytes, lazy: bool = False
     """``(subset, id, fingerprint, media, build)`` for each item of ``builder`` (a
     :class:`~dsrepo.formats.coco.build.SubsetBuilder`), in item order; with ``lazy``
     the fingerprint is a function that computes it."""
+    from dsrepo.formats.coco.canon import ItemBuild
+
     subset = builder.subset
     for k, iid in enumerate(builder.item_ids):
         fp = (lambda k=k: _fingerprint(builder, context, k)) if lazy else _fingerprint(builder, context, k)
         # a stub is built to be stored, which reads every polygon: decoded right away
-        yield subset, iid, fp, builder.media(k), (lambda k=k: builder.build(k, lazy=False))
+        yield subset, iid, fp, builder.media(k), ItemBuild(builder, k)
