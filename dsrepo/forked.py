@@ -31,7 +31,6 @@ from typing import BinaryIO, Callable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 _LEN = struct.Struct("<Q")
-_LIMIT = struct.Struct("q")
 MIN_TASKS = 2000  # below this the fork costs more than it saves
 _POLL = 0.002  # s between looks at a child's output while it has nothing new
 
@@ -208,6 +207,28 @@ class Forked:
         self.close()
 
 
+class SharedInt:
+    """One integer in memory shared with the children forked after it is made, read and
+    written whole: a reader never sees a value that was not written. (Not through
+    ``struct.pack_into``, which zero-fills its target before writing: a child reading
+    meanwhile could see 0.)"""
+
+    def __init__(self, value: int) -> None:
+        self._map = mmap.mmap(-1, 8)
+        self._view = memoryview(self._map).cast("q")  # (an aligned 8-byte store and load)
+        self._view[0] = value
+
+    def get(self) -> int:
+        return self._view[0]
+
+    def set(self, value: int) -> None:
+        self._view[0] = value
+
+    def close(self) -> None:
+        self._view.release()
+        self._map.close()
+
+
 def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.PathLike,
                min_tasks: int | None = None, child_share: float = 0.75) -> Iterator[bytes]:
     """``fn(t)`` for each of ``tasks``, in order. With at least ``min_tasks`` tasks
@@ -225,12 +246,11 @@ def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.P
             yield fn(t)
         return
 
-    limit = mmap.mmap(-1, _LIMIT.size)  # (shared with the child: it stops before this task)
-    _LIMIT.pack_into(limit, 0, n)
+    limit = SharedInt(n)  # (the child stops before this task)
 
     def job(out: BinaryIO) -> None:
         for i in range(split, n):
-            if i >= _LIMIT.unpack_from(limit, 0)[0]:
+            if i >= limit.get():
                 return
             data = fn(tasks[i])
             out.write(_LEN.pack(len(data)) + data)
@@ -248,7 +268,7 @@ def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.P
                 if child.running():
                     if end - 1 > i:  # take the last task the child has not reached
                         end -= 1
-                        _LIMIT.pack_into(limit, 0, end)
+                        limit.set(end)
                         stolen.append(fn(tasks[end]))
                     else:
                         time.sleep(_POLL)

@@ -271,3 +271,32 @@ def test_objects_the_caller_froze_stay_frozen(tmp_path):
         gc.unfreeze()
     assert _values(forked_map(_square, list(range(20)), tmp_path, min_tasks=1)) == [t * t for t in range(20)]
     assert gc.get_freeze_count() == 0  # (and none left frozen when there were none)
+
+
+def test_a_shared_int_is_never_seen_half_written():
+    """The limit the parent lowers while the child reads it (a child that read 0 stopped
+    early and left its share to the parent: struct.pack_into zero-fills first)."""
+    import time
+
+    n = 1 << 40
+    shared = forked.SharedInt(n)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the reader: values only ever decrease, never below what was written
+        bad, prev, end = 0, n, time.monotonic() + 0.5
+        while time.monotonic() < end:
+            v = shared.get()
+            if v > prev or v < n - 10_000_000:
+                bad += 1
+            prev = v
+        os.write(w, b"%d" % bad)
+        os._exit(0)
+    v, end = n, time.monotonic() + 0.6
+    while time.monotonic() < end:
+        v -= 1
+        shared.set(v)
+    os.waitpid(pid, 0)
+    assert os.read(r, 64) == b"0"
+    os.close(r)
+    os.close(w)
+    shared.close()
