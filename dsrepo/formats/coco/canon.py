@@ -78,9 +78,9 @@ def _polygons(c: Any, i: int, a: Any, out: list) -> None:
         out.append({**head, "p": p})
 
 
-def _direct(builder: Any, k: int, md5: str | None) -> bytes:
-    """The canonical bytes of item ``k`` written from its records; _Other if any of it
-    is not the plain case."""
+def _direct(builder: Any, k: int, md5: str | None, media: Any = None) -> bytes:
+    """The canonical bytes of item ``k`` (``media``: its image, when already made)
+    written from its records; _Other if any of it is not the plain case."""
     recs = builder.records(k)
     c, j = recs[0]
     if len(recs) != 1 or c.task != INSTANCES:
@@ -90,7 +90,8 @@ def _direct(builder: Any, k: int, md5: str | None) -> bytes:
     if not iid or not subset or iid.__class__ is not str:
         raise _Other
     im = c.pf.images[j]
-    media = builder._media(im)
+    if media is None:
+        media = builder._media(im)
     meta = builder._item_meta(recs, media.name)
     anns: list = []
     pf = c.pf.anns
@@ -120,29 +121,31 @@ def _direct(builder: Any, k: int, md5: str | None) -> bytes:
     return orjson.dumps(d, option=_OPTS)
 
 
-def encode_built(builder: Any, k: int, md5: str | None) -> bytes:
+def encode_built(builder: Any, k: int, md5: str | None, media: Any = None) -> bytes:
     """``encode_item(builder.build(k, lazy=False))`` with the image's md5 ``md5``
     (None: not recorded) - written straight from the records when the item is the plain
-    case (see the module docstring)."""
+    case (see the module docstring); ``media``: ``builder.media(k)`` if already made."""
     try:
-        return _direct(builder, k, md5)
+        return _direct(builder, k, md5, media)
     except _Other:
         return encode_item(builder.build(k, lazy=False), checksum=lambda _m: md5)
 
 
 class ItemBuild:
-    """The deferred item ``k`` of a subset builder: calling it builds the item;
-    :meth:`encode` gives its canonical bytes (see :func:`encode_built`)."""
+    """The deferred item ``k`` of a subset builder (``media``: its image, when the caller
+    made it already): calling it builds the item; :meth:`encode` gives its canonical
+    bytes (see :func:`encode_built`)."""
 
-    __slots__ = ("builder", "k")
+    __slots__ = ("builder", "k", "media")
 
-    def __init__(self, builder: Any, k: int) -> None:
+    def __init__(self, builder: Any, k: int, media: Any = None) -> None:
         self.builder = builder
         self.k = k
+        self.media = media
 
     def __call__(self) -> Any:
         return self.builder.build(self.k, lazy=False)
 
     def encode(self, md5: str | None) -> bytes:
         """The item's canonical bytes, its image recorded with ``md5``."""
-        return encode_built(self.builder, self.k, md5)
+        return encode_built(self.builder, self.k, md5, self.media)

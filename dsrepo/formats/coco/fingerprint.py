@@ -99,4 +99,5 @@ def subset_stubs(builder: Any, context: bytes, lazy: bool = False
     for k, iid in enumerate(builder.item_ids):
         fp = (lambda k=k: _fingerprint(builder, context, k)) if lazy else _fingerprint(builder, context, k)
         # a stub is built to be stored, which reads every polygon: decoded right away
-        yield subset, iid, fp, builder.media(k), ItemBuild(builder, k)
+        media = builder.media(k)
+        yield subset, iid, fp, media, ItemBuild(builder, k, media)
