@@ -265,20 +265,24 @@ def annotation_from_dict(d: Mapping[str, Any]) -> Annotation:
     return ANNOTATION_CLASSES[t](**common)
 
 
+def media_to_dict(image: Image, md5: str | None) -> dict:
+    """Plain-dict form of an item's image, recorded with content checksum ``md5``."""
+    md: dict[str, Any] = {}
+    if md5 is not None:
+        md["md5"] = md5
+    if image.size is not None:
+        md["size"] = list(image.size)
+    if image.name is not None:
+        md["name"] = image.name
+    return md
+
+
 def item_to_dict(item: Item, checksum: ChecksumFn | None = None) -> dict:
     """Plain-dict form of an item; media is recorded by content checksum, size and name."""
     d: dict[str, Any] = {"id": item.id, "s": item.subset}
     m = item.media
     if m is not None:
-        md: dict[str, Any] = {}
-        md5 = (checksum or _default_checksum)(m)
-        if md5 is not None:
-            md["md5"] = md5
-        if m.size is not None:
-            md["size"] = list(m.size)
-        if m.name is not None:
-            md["name"] = m.name
-        d["media"] = md
+        d["media"] = media_to_dict(m, (checksum or _default_checksum)(m))
     if item.annotations:
         d["anns"] = [annotation_to_dict(a) for a in item.annotations]
     if item.attributes:

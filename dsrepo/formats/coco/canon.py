@@ -25,7 +25,7 @@ from dsrepo.formats.coco.lazyseg import bbox_values, decode_polygons, note_polyg
 from dsrepo.formats.coco.meta import NS
 from dsrepo.formats.coco.parse import UNSET
 from dsrepo.formats.coco.tasks import INSTANCES
-from dsrepo.model.encoding import annotation_to_dict, encode_item, plain_value
+from dsrepo.model.encoding import annotation_to_dict, encode_item, media_to_dict, plain_value
 
 _OPTS = orjson.OPT_SORT_KEYS
 _CROWD = {"is_crowd": True}
@@ -104,14 +104,7 @@ def _direct(builder: Any, k: int, md5: str | None, media: Any = None) -> bytes:
                 anns += [annotation_to_dict(o) for o in instance_object(c, i, a, None, False)]
             except Exception:  # noqa: BLE001 - the whole item again, for the error it gives there
                 raise _Other from None
-    md: dict[str, Any] = {}
-    if md5 is not None:
-        md["md5"] = md5
-    if media.size is not None:
-        md["size"] = list(media.size)
-    if media.name is not None:
-        md["name"] = media.name
-    d: dict[str, Any] = {"id": iid, "s": subset, "media": md}
+    d: dict[str, Any] = {"id": iid, "s": subset, "media": media_to_dict(media, md5)}
     if anns:
         d["anns"] = anns
     try:
