@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dsrepo.formats.coco.build import SubsetBuilder
+from dsrepo.formats.coco import canon
 from dsrepo.repo.access import item_entries, load_record
 from dsrepo.repo.repo import Repo
 from dsrepo.repo.worktree import load_state
@@ -19,14 +19,16 @@ INSTANCES = "annotations/instances_train2017.json"
 
 
 def _built(monkeypatch) -> list:
+    """``(subset, id)`` of every item built and encoded to be stored from now on (COCO
+    items all go through ``canon.encode_built``, directly or by building them)."""
     calls: list = []
-    real = SubsetBuilder.build
+    real = canon.encode_built
 
-    def counting(self, k, lazy=True):
-        calls.append((self.subset, self.item_ids[k]))
-        return real(self, k, lazy)
+    def counting(builder, k, md5, media=None):
+        calls.append((builder.subset, builder.item_ids[k]))
+        return real(builder, k, md5, media)
 
-    monkeypatch.setattr(SubsetBuilder, "build", counting)
+    monkeypatch.setattr(canon, "encode_built", counting)
     return calls
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dsrepo.errors import DatasetError
-from dsrepo.formats.coco.build import SubsetBuilder
+from dsrepo.formats.coco import canon
 from dsrepo.repo.memo import read_memo
 from dsrepo.repo.repo import Repo
 from dsrepo.repo.worktree import load_state
@@ -52,8 +52,8 @@ def test_memo_of_a_forked_add_serves_the_next_status(repo, coco_sample, forks, m
     d["annotations"][0]["bbox"] = [1, 2, 3, 4]
     path.write_text(json.dumps(d))
     built: list = []
-    real = SubsetBuilder.build
-    monkeypatch.setattr(SubsetBuilder, "build", lambda self, k, lazy=True: built.append(k) or real(self, k, lazy))
+    real = canon.encode_built  # (every stored COCO item is encoded through it)
+    monkeypatch.setattr(canon, "encode_built", lambda b, k, md5, media=None: built.append(k) or real(b, k, md5, media))
     change = repo.status().get("coco").change
     assert len(change.modified) == 1 and not (change.added or change.removed)
     assert len(built) == 1  # the other 7 items came from the memo the forked add wrote

@@ -68,7 +68,7 @@ def _same_json(a: bytes, b: bytes) -> bool:
 
 
 @dataclass(slots=True)
-class _Inst:
+class Inst:
     """An instances record of the item being built that a keypoints record may share."""
 
     id: Any
@@ -80,16 +80,16 @@ class _Inst:
     used: bool = False
 
 
-def _note_instance(inst: list[_Inst], a: Any, lead: Any) -> None:
+def _note_instance(inst: list[Inst], a: Any, lead: Any) -> None:
     """Remember an instances record (its first model annotation ``lead``) for sharing."""
     g = lead.meta[NS].get("g") if lead.meta and NS in lead.meta else None
     if g is None:
         return
     if isinstance(lead, Bbox):
         if a.bbox is not UNSET:
-            inst.append(_Inst(a.id, a.category_id, None, bytes(a.bbox), g, lead.group))
+            inst.append(Inst(a.id, a.category_id, None, bytes(a.bbox), g, lead.group))
     elif a.segmentation is not UNSET:
-        inst.append(_Inst(a.id, a.category_id, bytes(a.segmentation), None, g, lead.group))
+        inst.append(Inst(a.id, a.category_id, bytes(a.segmentation), None, g, lead.group))
 
 
 def _empty_seg(a: Any) -> bool:
@@ -99,7 +99,7 @@ def _empty_seg(a: Any) -> bool:
     return len(raw) < 16 and _same_json(raw, b"[]")
 
 
-def _shared_instance(inst: list[_Inst], a: Any) -> _Inst | None:
+def _shared_instance(inst: list[Inst], a: Any) -> Inst | None:
     """The instances record a person_keypoints record describes too, as COCO writes a
     person into both files: same category and segmentation (or, both without one, same
     bbox), not shared yet; the record with the same id first, else the first such record
@@ -257,38 +257,52 @@ class SubsetBuilder:
         name = media.name
         meta = self._item_meta(recs, name)
         anns: list = []
-        inst: list[_Inst] = []
-        kp = len(recs) > 1 and any(c.task == PERSON_KEYPOINTS for c, _j in recs)
+        inst: list[Inst] = []
+        kp = self.shares_instances(recs)
         for c, j in recs:
-            task = c.task
-            if task == IMAGE_INFO:
+            if c.task == IMAGE_INFO:
                 continue
             anns_pf = c.pf.anns
             for i in c.ann_indices(j).tolist():
-                a = anns_pf[i]
-                if task == INSTANCES:
-                    objs = annconv.instance_object(c, i, a, None, lazy)
-                    if kp and objs and i not in c.dups:
-                        _note_instance(inst, a, objs[0])
-                    anns += objs
-                elif task == STUFF:
-                    anns += annconv.instance_object(c, i, a, STUFF, lazy)
-                elif task == PERSON_KEYPOINTS:
-                    sh = _shared_instance(inst, a) if inst and i not in c.dups else None
-                    if sh is None:
-                        anns += annconv.keypoints_object(c, i, a, None)
-                    else:
-                        sh.used = True
-                        anns += annconv.keypoints_object(c, i, a, sh.g, sh.group, sh.box is not None)
-                elif task == CAPTIONS:
-                    anns += annconv.caption(c, i, a)
-                elif task == LABELS:
-                    anns += annconv.label(c, i, a)
-                elif task == PANOPTIC:
-                    from dsrepo.formats.coco.panoptic import panoptic_masks
-
-                    pan: dict[str, Any] = {}
-                    anns += panoptic_masks(c, i, a, iid, pan)
-                    meta["pan"] = pan
+                anns += self.record_objects(c, i, anns_pf[i], inst, kp, lazy, iid, meta)
         return Item(id=iid, subset=self.subset, media=media, annotations=tuple(anns), attributes={},
                     meta={NS: meta})
+
+    @staticmethod
+    def shares_instances(recs: list[tuple[FileCtx, int]]) -> bool:
+        """Whether an item's person_keypoints records may share its instances records."""
+        return len(recs) > 1 and any(c.task == PERSON_KEYPOINTS for c, _j in recs)
+
+    @staticmethod
+    def record_objects(c: FileCtx, i: int, a: Any, inst: list[Inst], kp: bool, lazy: bool, iid: str,
+                       meta: dict) -> list:
+        """The model annotations of annotation record ``i`` of file ``c`` (``a``) of item
+        ``iid``, records in item order: ``inst`` collects its instances records that its
+        keypoints records (``kp``: the item has some) may share; ``meta``: the item's
+        COCO meta (panoptic records add to it)."""
+        task = c.task
+        if task == INSTANCES:
+            objs = annconv.instance_object(c, i, a, None, lazy)
+            if kp and objs and i not in c.dups:
+                _note_instance(inst, a, objs[0])
+            return objs
+        if task == STUFF:
+            return annconv.instance_object(c, i, a, STUFF, lazy)
+        if task == PERSON_KEYPOINTS:
+            sh = _shared_instance(inst, a) if inst and i not in c.dups else None
+            if sh is None:
+                return annconv.keypoints_object(c, i, a, None)
+            sh.used = True
+            return annconv.keypoints_object(c, i, a, sh.g, sh.group, sh.box is not None)
+        if task == CAPTIONS:
+            return annconv.caption(c, i, a)
+        if task == LABELS:
+            return annconv.label(c, i, a)
+        if task == PANOPTIC:
+            from dsrepo.formats.coco.panoptic import panoptic_masks
+
+            pan: dict[str, Any] = {}
+            objs = panoptic_masks(c, i, a, iid, pan)
+            meta["pan"] = pan
+            return objs
+        return []

@@ -2,15 +2,16 @@
 
 Storing a source builds every item (model objects) and then encodes it
 (:func:`dsrepo.model.encoding.encode_item`), which reads every object back. For the
-bulk of a large instances file - plain polygon objects - :func:`encode_built` writes
-the canonical dicts directly from the records instead: the same values the builder
-(:func:`~dsrepo.formats.coco.annconv.instance_object`) would put in the objects and
-the encoder would read out of them, without the objects. Any other record of an
-instances-only subset (RLE, a box without segmentation, a missing or duplicate id, an
-unknown category, extra fields) is built and encoded on its own, as the builder and the
-encoder do it (such a record's objects depend on nothing else of the item). Items of
-subsets with other tasks, and any item where something fails, go through the builder
-and the encoder whole, so errors surface exactly as they would there.
+bulk of a large COCO file - plain polygon objects of the instances task -
+:func:`encode_built` writes the canonical dicts directly from the records instead: the
+same values the builder (:func:`~dsrepo.formats.coco.annconv.instance_object`) would
+put in the objects and the encoder would read out of them, without the objects. Every
+other record (RLE, a box without segmentation, a missing or duplicate id, extra fields,
+keypoints, captions, labels) is built and encoded on its own, by the builder's own
+per-record step (``SubsetBuilder.record_objects``) in the builder's order, noting the
+direct polygons as the builder notes them for keypoints records to share. Items with a
+panoptic record, and any item where something fails, go through the builder and the
+encoder whole, so errors surface exactly as they would there.
 ``tests/formats/coco/test_canon.py`` checks that both give the same bytes.
 """
 
@@ -20,11 +21,11 @@ from typing import Any
 
 import orjson
 
-from dsrepo.formats.coco.annconv import instance_object
+from dsrepo.formats.coco.build import Inst
 from dsrepo.formats.coco.lazyseg import bbox_values, decode_polygons, note_polygons
 from dsrepo.formats.coco.meta import NS
 from dsrepo.formats.coco.parse import UNSET
-from dsrepo.formats.coco.tasks import INSTANCES
+from dsrepo.formats.coco.tasks import IMAGE_INFO, INSTANCES, PANOPTIC
 from dsrepo.model.encoding import annotation_to_dict, encode_item, media_to_dict, plain_value
 
 _OPTS = orjson.OPT_SORT_KEYS
@@ -32,12 +33,13 @@ _CROWD = {"is_crowd": True}
 
 
 class _Other(Exception):
-    """Not the plain case: the item goes through the builder."""
+    """The item goes through the builder whole."""
 
 
-def _polygons(c: Any, i: int, a: Any, out: list) -> None:
+def _polygons(c: Any, i: int, a: Any, out: list) -> int | None:
     """Append the canonical dicts of instance record ``a`` (number ``i`` of file ``c``)
-    when it is a plain polygon object; _Other otherwise."""
+    when it is a plain polygon object and return its geometry fingerprint; None (nothing
+    appended) otherwise."""
     aid = a.id
     cid = a.category_id
     ic = a.iscrowd
@@ -47,19 +49,19 @@ def _polygons(c: Any, i: int, a: Any, out: list) -> None:
             # the fields of annconv.INST_NONSTD (extras of an instances record)
             or a.keypoints is not UNSET or a.num_keypoints is not UNSET or a.caption is not UNSET
             or a.file_name is not UNSET or a.segments_info is not UNSET):
-        raise _Other
+        return None
     label = c.label_map.get(cid)
     if label is None:
-        raise _Other
+        return None
     raw = bytes(a.segmentation)
     if raw[:2] != b"[[":
-        raise _Other
+        return None
     parts, msg = decode_polygons(raw)
     if msg is not None or not parts:
-        raise _Other
+        return None
     box, msg = bbox_values(a.bbox)
     if msg is not None:
-        raise _Other
+        return None
     # the meta as the encoder would normalise it: JSON numbers are finite; -0.0 -> 0.0
     m: dict[str, Any] = {"o": i} if not c.natural else {}
     area = a.area
@@ -76,40 +78,49 @@ def _polygons(c: Any, i: int, a: Any, out: list) -> None:
     out.append({**head, "m": {NS: m}, "p": parts[0]})
     for p in parts[1:]:
         out.append({**head, "p": p})
+    return m["g"]
 
 
 def _direct(builder: Any, k: int, md5: str | None, media: Any = None) -> bytes:
-    """The canonical bytes of item ``k`` (``media``: its image, when already made)
-    written from its records; _Other if any of it is not the plain case."""
+    """The canonical bytes of item ``k`` (``media``: its image, when already made):
+    plain polygon objects written from their records, every other record built and
+    encoded on its own, in the builder's order (``SubsetBuilder.build``); _Other when
+    the item has a panoptic record or something fails."""
     recs = builder.records(k)
-    c, j = recs[0]
-    if len(recs) != 1 or c.task != INSTANCES:
-        raise _Other
     iid = builder.item_ids[k]
-    subset = builder.subset
-    if not iid or not subset or iid.__class__ is not str:
+    if not iid or not builder.subset or iid.__class__ is not str:
         raise _Other
-    im = c.pf.images[j]
+    c0, j0 = recs[0]
     if media is None:
-        media = builder._media(im)
+        media = builder._media(c0.pf.images[j0])
     meta = builder._item_meta(recs, media.name)
     anns: list = []
-    pf = c.pf.anns
-    for i in c.ann_indices(j).tolist():
-        a = pf[i]
-        try:
-            _polygons(c, i, a, anns)
-        except _Other:  # (an instances record stands alone: the builder makes just its objects)
-            try:
-                anns += [annotation_to_dict(o) for o in instance_object(c, i, a, None, False)]
-            except Exception:  # noqa: BLE001 - the whole item again, for the error it gives there
-                raise _Other from None
-    d: dict[str, Any] = {"id": iid, "s": subset, "media": media_to_dict(media, md5)}
-    if anns:
-        d["anns"] = anns
+    inst: list = []
+    kp = builder.shares_instances(recs)
     try:
+        for c, j in recs:
+            task = c.task
+            if task == IMAGE_INFO:
+                continue
+            if task == PANOPTIC:
+                raise _Other
+            pf = c.pf.anns
+            for i in c.ann_indices(j).tolist():
+                a = pf[i]
+                if task == INSTANCES:
+                    g = _polygons(c, i, a, anns)
+                    if g is not None:
+                        if kp and i not in c.dups:  # (as the builder notes its lead Polygon)
+                            inst.append(Inst(a.id, a.category_id, bytes(a.segmentation), None, g, a.id))
+                        continue
+                anns += [annotation_to_dict(o) for o in builder.record_objects(c, i, a, inst, kp, False, iid, meta)]
+        d: dict[str, Any] = {"id": iid, "s": builder.subset, "media": media_to_dict(media, md5)}
+        if anns:
+            d["anns"] = anns
         d["m"] = plain_value({NS: meta}, f"item {iid}: meta")
-    except ValueError:
+    except _Other:
+        raise
+    except Exception:  # noqa: BLE001 - the whole item again, for the error it gives there
         raise _Other from None
     return orjson.dumps(d, option=_OPTS)
 

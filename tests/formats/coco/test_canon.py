@@ -59,9 +59,17 @@ def test_every_case_of_the_rich_instances_file(tmp_path):
     assert _assert_same_bytes(stubs) == len(stubs)  # (instances only: every item direct, odd records built)
 
 
-def test_subsets_with_other_tasks_are_built_whole(tmp_path):
-    stubs = _stubs(make_rich(tmp_path))
-    assert _assert_same_bytes(stubs) == 0
+def test_subsets_with_keypoints_and_captions(tmp_path):
+    stubs = _stubs(make_rich(tmp_path))  # (a keypoints record shares an instances record)
+    assert _assert_same_bytes(stubs) == len(stubs)
+
+
+def test_generated_three_task_file(tmp_path):
+    from benchmarks.coco_gen import generate
+
+    generate(tmp_path / "gen", 200, seed=3)  # instances, person_keypoints, captions
+    stubs = _stubs(tmp_path / "gen")
+    assert _assert_same_bytes(stubs) == len(stubs)
 
 
 @pytest.mark.parametrize("anns", [
