@@ -196,7 +196,9 @@ class SubsetBuilder:
                 out.append((c, j))
         return out
 
-    def _item_meta(self, recs: list[tuple[FileCtx, int]], name: str) -> dict:
+    def item_meta(self, recs: list[tuple[FileCtx, int]], name: str) -> dict:
+        """The COCO meta of the item whose image records are ``recs`` (see :meth:`records`)
+        and whose image is named ``name``: what the image records say beyond the image."""
         c0, j0 = recs[0]
         im = c0.pf.images[j0]
         m: dict[str, Any] = {"id": im.id}
@@ -255,7 +257,7 @@ class SubsetBuilder:
         iid = self.item_ids[k]
         media = self._media(im)
         name = media.name
-        meta = self._item_meta(recs, name)
+        meta = self.item_meta(recs, name)
         anns: list = []
         inst: list[Inst] = []
         kp = self.shares_instances(recs)

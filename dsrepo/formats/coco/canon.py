@@ -90,10 +90,9 @@ def _direct(builder: Any, k: int, md5: str | None, media: Any = None) -> bytes:
     iid = builder.item_ids[k]
     if not iid or not builder.subset or iid.__class__ is not str:
         raise _Other
-    c0, j0 = recs[0]
     if media is None:
-        media = builder._media(c0.pf.images[j0])
-    meta = builder._item_meta(recs, media.name)
+        media = builder.media(k)
+    meta = builder.item_meta(recs, media.name)
     anns: list = []
     inst: list = []
     kp = builder.shares_instances(recs)
