@@ -54,7 +54,9 @@ class Dataset:
     def stubs(self, lazy: bool = False) -> Iterator[tuple[str, str, Any, Any, Callable[[], Item]]] | None:
         """The items before they are built, when the importer can fingerprint its source
         records: ``(subset, id, fingerprint, media, build)`` in iteration order, where
-        ``build()`` returns the item and ``media`` is its media. Two items with equal
+        ``build()`` returns the item and ``media`` is its media (``build`` may also have
+        ``encode(md5)``: the item's canonical bytes, its image recorded with ``md5``,
+        exactly as ``encode_item`` would give them). Two items with equal
         fingerprints and equal media content are equal. With ``lazy``, ``fingerprint``
         is a function computing it (for callers that want it later, or elsewhere). None
         when not available (the default; datasets derived from this one have none)."""

@@ -64,7 +64,6 @@ def _in_place(source: "str | os.PathLike | Dataset", dest: Path) -> bool:
 
 
 _TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation files
-_IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
 
 def _early_job(repo: "Repo", dest: Path, stats: dict) -> Callable[[], bytes]:
@@ -74,10 +73,11 @@ def _early_job(repo: "Repo", dest: Path, stats: dict) -> Callable[[], bytes]:
     symlinks to files, inside the folder). Its result is JSON ``{"md5": {rel: md5},
     "media": {rel: [md5, new]}}``; a file that cannot be read is left out (the parent
     deals with it, with its error)."""
+    from dsrepo.formats.common.media import is_image_name
     from dsrepo.model.media import file_md5
 
     texts = sorted(r for r in stats if r.lower().endswith(_TEXT_EXTS))
-    images = sorted(r for r in stats if r.lower().endswith(_IMAGE_EXTS))
+    images = sorted(r for r in stats if is_image_name(r))
 
     def job() -> bytes:
         md5, media = {}, {}
