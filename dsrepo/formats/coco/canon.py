@@ -117,9 +117,7 @@ def _direct(builder: Any, k: int, md5: str | None, media: Any = None) -> bytes:
         if anns:
             d["anns"] = anns
         d["m"] = plain_value({NS: meta}, f"item {iid}: meta")
-    except _Other:
-        raise
-    except Exception:  # noqa: BLE001 - the whole item again, for the error it gives there
+    except Exception:  # noqa: BLE001 - (and _Other) the whole item again, for the error it gives there
         raise _Other from None
     return orjson.dumps(d, option=_OPTS)
 
