@@ -78,3 +78,26 @@ def test_concurrent_commits_keep_history_linear(repo, coco_sample):
     for newer, older in zip(log, log[1:]):
         assert newer.commit.parents == (older.id,)
     assert repo.fsck().ok
+
+
+def test_lock_in_process_excludes_waits_and_releases(tmp_path):
+    from dsrepo.errors import LockError
+    from dsrepo.repo.lock import repo_lock, try_lock
+
+    path = tmp_path / ".dsrepo" / "lock"
+    path.parent.mkdir()
+    with repo_lock(path):
+        with try_lock(path) as got:
+            assert got is False
+        t = time.monotonic()
+        with pytest.raises(LockError, match=r"lock .* held for 0\.2 s"):
+            with repo_lock(path, timeout=0.2):
+                pass
+        assert 0.15 <= time.monotonic() - t < 5
+    with pytest.raises(RuntimeError):
+        with repo_lock(path):
+            raise RuntimeError("inside")
+    with try_lock(path) as got:  # released after the error
+        assert got is True
+    with repo_lock(path, timeout=0):
+        pass
