@@ -88,6 +88,7 @@ def _learn(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, st
     entries = item_entries(repo, rec)
     learned: dict[bytes, bytes] = {}
     root = os.fspath(dest)
+    prefix = os.path.join(root, "")
     try:
         stubs = import_dataset(dest, rec.format, dict(rec.import_options)).stubs(lazy=True)
         if stubs is None:
@@ -100,7 +101,9 @@ def _learn(repo: "Repo", rec: "SourceRecord", dest: Path, media: Mapping[str, st
             path = getattr(item_media, "path", None) if item_media is not None else None
             md5 = None
             if path is not None:
-                md5 = media.get(os.path.relpath(path, root).replace(os.sep, "/"))
+                md5 = media.get(path[len(prefix):]) if path.startswith(prefix) and os.sep == "/" else None
+                if md5 is None:  # (the slow spelling: a path not written as root/rel)
+                    md5 = media.get(os.path.relpath(path, root).replace(os.sep, "/"))
                 if md5 is None:
                     continue  # (an image the record does not have)
             learned[memo_key(fp, md5)] = bytes.fromhex(h)
