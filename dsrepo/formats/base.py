@@ -73,6 +73,23 @@ class FormatSpec:
     # True when imported datasets fingerprint their items (``Dataset.stubs``): the repository
     # then also learns the fingerprints of working copies it exports (dsrepo/repo/memo.py).
     fingerprints: bool = False
+    # ``annotation_files(folder) -> [relpath] | None``: the files of a dataset folder that
+    # an import reads, when an export of that import writes exactly these file names (None:
+    # another layout). With it, the repository keeps those files whole in its file cache
+    # (dsrepo/repo/filecache.py) and a checkout can place them instead of exporting.
+    annotation_files: Callable[[Path], list[str] | None] | None = None
+
+
+def lazy_call(target: str, *extra: Any) -> Callable[..., Any]:
+    """A function that imports ``"module:function"`` when first called and returns
+    ``function(*args, *extra)``."""
+    module, _, name = target.partition(":")
+
+    def call(*args: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, *extra)
+
+    call.__doc__ = f"Calls {target}."
+    return call
 
 
 def lazy_load(target: str, *extra: Any) -> LoadFn:

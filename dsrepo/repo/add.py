@@ -9,6 +9,7 @@ tracked where it is: stored, never copied or rewritten.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -21,6 +22,7 @@ import orjson
 from dsrepo.errors import RepoError
 from dsrepo.forked import Forked
 from dsrepo.progress import NULL_PROGRESS, Progress
+from dsrepo.repo.filecache import annotation_names
 from dsrepo.repo.intake import Options, SourceResult, dataset_input, source_options
 from dsrepo.repo.layout import check_source_name
 from dsrepo.repo.materialize import materialize
@@ -66,24 +68,42 @@ def _in_place(source: "str | os.PathLike | Dataset", dest: Path) -> bool:
 _TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation files
 
 
-def _early_job(repo: "Repo", dest: Path, stats: dict) -> Callable[[], bytes]:
+def _hash_copy(src: Path, tmp: str) -> str:
+    """Copy ``src`` to the new file ``tmp``, hashing it; returns the md5."""
+    h = hashlib.md5()
+    with open(src, "rb") as f, open(tmp, "xb") as out:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+            out.write(chunk)
+    return h.hexdigest()
+
+
+def _early_job(repo: "Repo", dest: Path, stats: dict, format: str | None) -> Callable[[], bytes]:
     """The work on a folder tracked in place that needs no parsing, for a forked child
-    while the parent parses the dataset: the md5 of the annotation-looking files and the
-    image files stored in the media store (``scan_dir`` listed them: regular files, or
-    symlinks to files, inside the folder). Its result is JSON ``{"md5": {rel: md5},
-    "media": {rel: [md5, new]}}``; a file that cannot be read is left out (the parent
-    deals with it, with its error)."""
+    while the parent parses the dataset: the md5 of the annotation-looking files (copied
+    for the file cache as they are read, when the folder's other files fit its budget)
+    and the image files stored in the media store (``scan_dir`` listed them: regular
+    files, or symlinks to files, inside the folder). Its result is JSON ``{"md5": {rel:
+    md5}, "media": {rel: [md5, new]}, "copies": {rel: temp file}}``; a file that cannot be
+    read is left out (the parent deals with it, with its error)."""
     from dsrepo.formats.common.media import is_image_name
     from dsrepo.model.media import file_md5
 
     texts = sorted(r for r in stats if r.lower().endswith(_TEXT_EXTS))
     images = sorted(r for r in stats if is_image_name(r))
+    cache = repo.file_cache()
+    copy = cache.fits([s[0] for r, s in stats.items() if not is_image_name(r)]) and _keeps_files(format)
 
     def job() -> bytes:
-        md5, media = {}, {}
+        md5, media, copies = {}, {}, {}
         for rel in texts:
             try:
-                md5[rel] = file_md5(dest / rel)
+                if copy:
+                    tmp = cache.temp_name()
+                    copies[rel] = tmp
+                    md5[rel] = _hash_copy(dest / rel, tmp)
+                else:
+                    md5[rel] = file_md5(dest / rel)
             except OSError:
                 pass
         for rel in images:
@@ -92,9 +112,51 @@ def _early_job(repo: "Repo", dest: Path, stats: dict) -> Callable[[], bytes]:
             except OSError:
                 continue
             media[rel] = [digest, new]
-        return orjson.dumps({"md5": md5, "media": media})
+        return orjson.dumps({"md5": md5, "media": media, "copies": copies})
 
     return job
+
+
+def _keeps_files(format: str | None) -> bool:
+    """False when format ``format`` (None: still to be detected) has no files to cache."""
+    from dsrepo.formats.registry import get_format
+
+    if format is None:
+        return True
+    try:
+        return get_format(format).annotation_files is not None
+    except Exception:  # (an unknown format: the import reports it)
+        return False
+
+
+def _drop_copies(done: dict) -> None:
+    for tmp in done.get("copies", {}).values():
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _cache_files(repo: "Repo", record_id: str, fmt: str, eopts: Any, dest: Path, generated: tuple[str, ...],
+                 md5: dict[str, str], done: dict) -> None:
+    """Keep the annotation files of a folder just tracked in place in the file cache
+    (the copies the early job made, checked against the md5 the files were tracked with)."""
+    cache = repo.file_cache()
+    copies = dict(done.get("copies", {}))
+    try:
+        names = annotation_names(fmt, dest, eopts) if copies else None
+        if not names or not all(n in generated for n in names):
+            return
+        for rel in names:
+            tmp = copies.pop(rel, None)
+            if tmp is not None and done["md5"].get(rel) == md5[rel]:
+                if not cache.adopt(tmp, md5[rel]):
+                    return
+            elif not cache.copy_in(dest / rel, md5[rel]):
+                return
+        cache.remember(record_id, {rel: md5[rel] for rel in names})
+    finally:
+        _drop_copies({"copies": copies})
 
 
 def _drop_unused(repo: "Repo", early: dict, staged: Staged | None) -> None:
@@ -162,7 +224,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
         if in_place:  # stats first: anything that changes from here on shows as a change
             t = time.time_ns()
             before, _ = scan_dir(dest)
-            early = Forked(_early_job(repo, dest, before), repo.layout.tmp)
+            early = Forked(_early_job(repo, dest, before, format), repo.layout.tmp)
         try:
             with dataset_input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
                                progress) as (ds, root, fmt):
@@ -179,15 +241,24 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                                            known_md5={rel: m[0] for rel, m in done["media"].items()})
                 finally:
                     _drop_unused(repo, done["media"], staged)
+                    if staged is None:
+                        _drop_copies(done)
                 if in_place:
-                    generated, md5 = _track(staged, dest, before, done["md5"])
+                    try:
+                        generated, md5 = _track(staged, dest, before, done["md5"])
+                    except BaseException:
+                        _drop_copies(done)
+                        raise
+                    _cache_files(repo, staged.record_id, fmt, eopts, dest, generated, md5, done)
                     stats, wrote = before, 0
                 else:
                     tmp, written, stats, t = _write_new(repo, staged, root, progress)
                     generated, md5, wrote = written.generated, written.md5, written.wrote
         except Exception:
             if early is not None:  # the import failed: the images the child stored go again
-                _drop_unused(repo, orjson.loads(early.result())["media"], None)
+                done = orjson.loads(early.result())
+                _drop_unused(repo, done["media"], None)
+                _drop_copies(done)
             raise
         finally:
             if early is not None:

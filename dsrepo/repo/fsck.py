@@ -94,9 +94,17 @@ def _check_media(repo: "Repo", rep: FsckReport, progress: Progress) -> None:
     rep.counts["media files"] = len(md5s)
 
 
+def _check_file_cache(repo: "Repo", rep: FsckReport, progress: Progress) -> None:
+    cache = repo.file_cache()
+    with progress.task("checking the file cache"):
+        for m in cache.damaged():
+            rep.errors.append(f"file cache: {cache.path(m)} does not hold content {m}; "
+                              "`dsrepo gc` drops it")
+
+
 def fsck(repo: "Repo", progress: Progress = NULL_PROGRESS) -> FsckReport:
-    """Verify config, refs, every loose object, pack record and media file (content
-    matches its hash), and that everything reachable from refs and working-tree state
+    """Verify config, refs, every loose object, pack record, media file and file cache file
+    (content matches its hash), and that everything reachable from refs and working-tree state
     is present. Read-only."""
     rep = FsckReport()
     try:
@@ -108,6 +116,7 @@ def fsck(repo: "Repo", progress: Progress = NULL_PROGRESS) -> FsckReport:
     _check_loose(repo, rep, progress)
     _check_packs(repo, rep, progress)
     _check_media(repo, rep, progress)
+    _check_file_cache(repo, rep, progress)
     repo.store.reload()
     r = reachable(repo)
     rep.errors.extend(r.problems)

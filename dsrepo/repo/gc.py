@@ -87,7 +87,8 @@ def _clean_temp(repo: "Repo") -> None:
 
 def gc(repo: "Repo", progress: Progress = NULL_PROGRESS) -> GcReport:
     """Delete loose objects, packed objects and media files that no ref (branch, tag,
-    HEAD) and no working copy refers to; merge packs; clear temp files and the build cache.
+    HEAD) and no working copy refers to; merge packs; clear temp files and the build cache;
+    drop the file cache's entries of records nothing refers to and its damaged files.
 
     Refuses (RepoError) when the reachable history is damaged - run fsck first."""
     with repo.lock():
@@ -112,5 +113,6 @@ def gc(repo: "Repo", progress: Progress = NULL_PROGRESS) -> GcReport:
                     freed += _size(p)
                     p.unlink(missing_ok=True)
                     media += 1
+            freed += repo.file_cache().prune(r.loose)  # (entries of records nothing refers to, damaged files)
         packed, pfreed, before, after = _repack(repo, {bytes.fromhex(h) for h in r.packed})
     return GcReport(loose, packed, media, freed + pfreed, before, after)

@@ -24,13 +24,16 @@ from dsrepo.errors import CorruptObjectError, DatasetError, RepoError
 from dsrepo.formats.common.files import safe_relpath
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import file_entries, load_record
+from dsrepo.repo.filecache import annotation_names
 from dsrepo.repo.memo import learn_export
 from dsrepo.repo.reexport import export_files, save_rows
 from dsrepo.repo.records import SourceRecord
-from dsrepo.repo.worktree import TEMP_PREFIX, scan_dir
+from dsrepo.repo.worktree import RACY_NS, TEMP_PREFIX, scan_dir
 
 if TYPE_CHECKING:
+    from dsrepo.repo.filecache import FileCache
     from dsrepo.repo.repo import Repo
+    from dsrepo.repo.worktree import Scan
 
 _ANNOTATION_FIELDS = ("format", "items", "categories", "subset_meta", "export_options")
 
@@ -130,10 +133,85 @@ def _set_aside(repo: "Repo", name: str, dest: Path, rels: list[str], real_dirs: 
     return folder
 
 
+class _Keeper:
+    """Moves the working copy's annotation files of the record it holds now into the file
+    cache as they are replaced or deleted, and records them as that record's files."""
+
+    def __init__(self, cache: "FileCache", record: str | None, names: Collection[str] | None,
+                 generated: Collection[str], current: Mapping[str, str], scan: "Scan | None") -> None:
+        self.cache = cache
+        self.record = record
+        self.scan = scan
+        self.files: dict[str, str] | None = None
+        self.moved = False
+        if record is not None and scan is not None and names and cache.enabled \
+                and all(n in current and n in generated and n in scan.stats for n in names) \
+                and cache.fits([scan.stats[n][0] for n in names]):
+            self.files = {n: current[n] for n in names}
+
+    def before_replace(self, rel: str, target: Path) -> None:
+        """``target`` (file ``rel``) is about to be replaced or deleted."""
+        if self.files is not None and rel in self.files and self.scan is not None and rel in self.scan.stats:
+            self.moved |= self.cache.move_in(target, self.files[rel], self.scan.stats[rel],
+                                             self.scan.time - RACY_NS)
+
+    def finish(self, dest: Path) -> None:
+        """Once some of the files went into the cache, record them all as their record's
+        (copying those still in place that are not cached yet)."""
+        if self.files is None or self.record is None or not self.moved:
+            return
+        for rel, md5 in self.files.items():
+            if not self.cache.has(md5) and not self.cache.copy_in(dest / rel, md5):
+                return
+        self.cache.remember(self.record, self.files)
+
+
+def _cached_files(cache: "FileCache", record_id: str, media: Collection[str]) -> dict[str, str] | None:
+    """The file cache's ``{relpath: md5}`` for ``record_id`` when it holds all of them,
+    at safe paths that are none of the record's media files; else None."""
+    entry = cache.md5s_of(record_id)
+    if not entry or cache.files_of(record_id) is None:
+        return None
+    for rel in entry:
+        try:
+            ok = safe_relpath(rel, None, "file cache") == rel
+        except DatasetError:
+            ok = False
+        if not ok or rel in media:
+            return None
+    return entry
+
+
+def _place_cached(cache: "FileCache", entry: Mapping[str, str], dest: Path, current: Mapping[str, str],
+                  keeper: _Keeper, real_dirs: dict[str, str]) -> int:
+    """Copy the cached files ``entry`` into ``dest`` (temp file + rename) where the file
+    there differs; returns how many were written."""
+    wrote = 0
+    for rel, md5 in sorted(entry.items()):
+        if current.get(rel) == md5:
+            continue
+        target = safe_target(dest, rel, real_dirs)
+        if rel in current:
+            keeper.before_replace(rel, target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{target.name}"
+        try:
+            shutil.copyfile(cache.path(md5), tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        wrote += 1
+    return wrote
+
+
 def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, str],
                 owned: Collection[str], old_record: str | None, old_generated: Collection[str],
                 progress: Progress = NULL_PROGRESS, mirror: Path | None = None,
-                adopted: Collection[str] = ()) -> Written:
+                adopted: Collection[str] = (), scan: "Scan | None" = None) -> Written:
     """Make folder ``dest`` hold record ``record_id``.
 
     ``current`` is the actual md5 of each file now in ``dest``; ``owned`` the files
@@ -146,7 +224,10 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     the format's exporter from the stored items - or, with ``mirror`` (the folder the
     record was just imported from, by add/update), copied byte for byte from it: every
     file of ``mirror`` that is not one of the record's images, so that the folder
-    imports exactly as ``mirror`` did."""
+    imports exactly as ``mirror`` did - or placed from the file cache
+    (:mod:`dsrepo.repo.filecache`) when it holds the record's annotation files. ``scan``:
+    the scan that hashed ``current``; with it, annotation files of ``old_record`` about to
+    be replaced or deleted go into the file cache."""
     from dsrepo.model.media import file_md5
 
     rec = load_record(repo, record_id)
@@ -165,6 +246,12 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
             owned_md5[rel] = md5
             bar.advance()
     exported = None
+    cache = repo.file_cache()
+    keeper = _Keeper(cache, old_record, None if old is None or mirror is not None or not cache.enabled else
+                     annotation_names(old.format, dest, old.export_options), old_generated, current, scan)
+    cached = None
+    if mirror is None and not _same_annotations(old, rec) and not rec.export_options:
+        cached = _cached_files(cache, record_id, files)
     if mirror is not None:
         stats, _skipped = scan_dir(mirror)
         gen = []
@@ -182,6 +269,11 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     elif _same_annotations(old, rec) and all(g in current for g in old_generated):
         generated = tuple(g for g in old_generated if g not in files)
         owned_md5.update({g: current[g] for g in generated})
+    elif cached is not None:
+        with progress.task(f"{rec.name}: placing annotation files (file cache)"):
+            wrote += _place_cached(cache, cached, dest, current, keeper, real_dirs)
+        owned_md5.update(cached)
+        generated = tuple(sorted(cached))
     else:
         repo.layout.tmp.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="export-", dir=repo.layout.tmp))
@@ -198,6 +290,8 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
                 md5 = known or file_md5(tmp / rel)
                 if current.get(rel) != md5:
                     target = safe_target(dest, rel, real_dirs)
+                    if rel in current:
+                        keeper.before_replace(rel, target)
                     target.parent.mkdir(parents=True, exist_ok=True)
                     try:
                         os.replace(tmp / rel, target)
@@ -212,6 +306,9 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     stale = [r for r in set(owned) | set(old_generated) if r not in owned_md5 and r in current]
     adopted = set(adopted)  # (may list every label file of a per-item format: look-ups, not scans)
     keep = sorted(r for r in stale if r in adopted)
+    for rel in keep:  # (copied: the originals are moved aside)
+        if keeper.files is not None and rel in keeper.files:
+            cache.copy_in(dest / rel, keeper.files[rel])
     if keep:
         aside = _set_aside(repo, rec.name, dest, keep, real_dirs)
         shown = ", ".join(keep[:3]) + (f" and {len(keep) - 3} more" if len(keep) > 3 else "")
@@ -220,11 +317,21 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     for rel in stale:
         if rel in adopted:
             continue
+        target = safe_target(dest, checked_rel(rel, rec.name), real_dirs)
+        keeper.before_replace(rel, target)
         try:
-            safe_target(dest, checked_rel(rel, rec.name), real_dirs).unlink()
+            target.unlink()
         except FileNotFoundError:
             pass
     _prune_dirs(dest, stale)
+    keeper.finish(dest)
+    names = annotation_names(rec.format, dest, rec.export_options) if mirror is not None and cache.enabled else None
+    if names and all(n in generated for n in names) and cache.fits([os.path.getsize(dest / n) for n in names]):
+        if all(cache.copy_in(dest / n, owned_md5[n]) for n in names):
+            cache.remember(record_id, {n: owned_md5[n] for n in names})
+    if cached is not None:
+        cache.touch(record_id)
+        save_rows(repo.layout, rec.name, None)  # (the folder no longer holds the export the rows describe)
     if exported is not None:  # (after the files are in place: rows never describe a folder not yet written)
         save_rows(repo.layout, rec.name, exported.rows)
         if not exported.incremental:  # (an incremental export left the other records as they were)

@@ -24,6 +24,7 @@ from dsrepo.repo.objects import ObjectStore
 
 if TYPE_CHECKING:
     from dsrepo.model.dataset import Dataset
+    from dsrepo.repo.filecache import FileCache
     from dsrepo.repo.mediastore import MediaStore
 
 Options = Sequence[str] | Mapping[str, Any] | None
@@ -50,6 +51,12 @@ class Repo:
 
             self._media = MediaStore(self.layout.media, self.layout.tmp, self.config.link)
         return self._media
+
+    def file_cache(self) -> "FileCache":
+        """The annotation file cache, its index read afresh (hold it for one operation)."""
+        from dsrepo.repo.filecache import FileCache
+
+        return FileCache(self.layout, self.config.file_cache_mb)
 
     # -- opening -------------------------------------------------------------------------
 

@@ -51,7 +51,7 @@ def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
 
         current = dict(scan_source(dest, None).md5)
     written = materialize(repo, record_id, dest, current, owned, old_record, old_generated, progress, mirror,
-                          adopted)
+                          adopted, w.scan if w is not None else None)
     stats, _ = scan_dir(dest)
     t = settle(stats)
     generated = set(written.generated)

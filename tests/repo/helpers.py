@@ -10,6 +10,16 @@ from dsrepo.formats.api import import_dataset
 from dsrepo.model.encoding import encode_categories, encode_item
 
 
+def set_file_cache(repo, mb: int) -> None:
+    """Set the project's file cache budget (0: off, so checkouts export or patch)."""
+    import dataclasses
+
+    from dsrepo.repo.config import load_config, save_config
+
+    repo.config = dataclasses.replace(load_config(repo.layout), file_cache_mb=mb)
+    save_config(repo.layout, repo.config)
+
+
 def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     """``{relpath: md5}`` of every file under ``root`` (symlinks as 'link:<target>')."""
     out = {}

@@ -16,7 +16,7 @@ import pytest
 from dsrepo.formats.api import import_dataset
 from dsrepo.repo.repo import Repo
 
-from .helpers import assert_same_content, load_source
+from .helpers import assert_same_content, load_source, set_file_cache
 
 KILLER = """
 import importlib, os, sys
@@ -98,19 +98,22 @@ def test_commit_killed(history, coco_sample, coco_edited, target, nth):
     assert Repo.open(repo.root).fsck().ok
 
 
-CHECKOUT_POINTS = [
-    ("dsrepo.repo.mediastore:MediaStore.copy_out", 1),
-    ("dsrepo.repo.halves:run_hook", 1),                    # annotation files being written (COCO: the hook)
-    ("dsrepo.repo.materialize:save_rows", 1),              # files in place, export rows not saved
-    ("dsrepo.repo.rewrite:save_state", 1),
-    ("dsrepo.repo.checkout:set_head", 1),
-    ("dsrepo.repo.checkout:write_current", 1),
+CHECKOUT_POINTS = [  # (target, nth, file cache on)
+    ("dsrepo.repo.mediastore:MediaStore.copy_out", 1, True),
+    ("dsrepo.repo.halves:run_hook", 1, False),             # annotation files being written (COCO: the hook)
+    ("dsrepo.repo.materialize:save_rows", 1, False),       # files in place, export rows not saved
+    ("dsrepo.repo.materialize:_place_cached", 1, True),    # kept files being placed
+    ("dsrepo.repo.rewrite:save_state", 1, True),
+    ("dsrepo.repo.checkout:set_head", 1, True),
+    ("dsrepo.repo.checkout:write_current", 1, True),
 ]
 
 
-@pytest.mark.parametrize("target,nth", CHECKOUT_POINTS)
-def test_checkout_killed(history, coco_sample, coco_edited, target, nth):
+@pytest.mark.parametrize("target,nth,cache", CHECKOUT_POINTS)
+def test_checkout_killed(history, coco_sample, coco_edited, target, nth, cache):
     repo, c1, c2 = history
+    if not cache:
+        set_file_cache(repo, 0)
     # make the working copy differ in media too, so copy_out runs
     repo.add(coco_sample, name="extra", format="coco")
     repo.commit("extra source")
@@ -129,6 +132,40 @@ def test_checkout_killed(history, coco_sample, coco_edited, target, nth):
     st = repo.status()
     assert st.clean and st.head == c3
     assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "extra"))
+    assert Repo.open(repo.root).fsck().ok
+
+
+FILE_CACHE_POINTS = [
+    ("dsrepo.repo.filecache:FileCache.move_in", 1),  # the working copy's files going into the cache
+    ("dsrepo.repo.filecache:FileCache.adopt", 1),    # ... one moved out of the folder, not yet in the cache
+    ("shutil:copyfile", 1),                          # a kept file half-copied into the folder
+    ("dsrepo.repo.filecache:FileCache._save", 1),    # cache index not updated
+    ("dsrepo.repo.filecache:FileCache._save", 2),
+    ("dsrepo.repo.rewrite:save_state", 1),
+]
+
+
+@pytest.mark.parametrize("target,nth", FILE_CACHE_POINTS)
+def test_checkout_through_the_file_cache_killed(history, coco_sample, coco_edited, target, nth):
+    """A checkout that moves the working copy's files into the file cache and places kept
+    ones, killed anywhere: nothing committed is lost, the checkout can be redone, and the
+    cache never places wrong content afterwards."""
+    repo, c1, c2 = history
+    _edit(repo)  # a record whose files the cache does not hold yet: the checkout moves them in
+    c3 = repo.commit("reviewed captions").id
+    reviewed = load_source(repo, "coco")
+    assert _run_killed(repo.root, target, nth, "checkout", c1) == 9
+    _intact(repo, c1, c2, coco_sample, coco_edited)
+    repo = Repo.open(repo.root)
+    assert_same_content(reviewed, repo.dataset(c3, "coco"))
+    repo.checkout(c1, force=True)
+    assert repo.status().clean
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+    repo.checkout(c3)
+    assert repo.status().clean
+    assert_same_content(reviewed, load_source(repo, "coco"))
+    repo.checkout(c2)
+    assert_same_content(import_dataset(coco_edited, "coco"), load_source(repo, "coco"))
     assert Repo.open(repo.root).fsck().ok
 
 
@@ -194,6 +231,7 @@ main(sys.argv[1:])
 
 def test_checkout_killed_during_a_two_part_export(history, coco_sample, coco_edited):
     repo, c1, c2 = history
+    set_file_cache(repo, 0)
     env = {**os.environ, "DSREPO_JOBS": "2"}
     r = subprocess.run([sys.executable, "-c", SPLIT_KILLER, "checkout", c1], cwd=repo.root, capture_output=True,
                        text=True, timeout=120, env=env)

@@ -1,6 +1,7 @@
 """Checkout re-exports a working copy incrementally when it still holds dsrepo's own
 export (rows kept in .dsrepo/cache/rows), and in full otherwise; either way the files
-are exactly a full export of the revision."""
+are exactly a full export of the revision. (The file cache, which would place files
+it kept instead, is off here: tests/repo/test_filecache.py covers it.)"""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from dsrepo.model.dataset import Dataset
 from dsrepo.repo import halves, reexport
 from dsrepo.repo.repo import Repo
 
-from .helpers import split_everything
+from .helpers import set_file_cache, split_everything
+
+
+@pytest.fixture(autouse=True)
+def _no_file_cache(request):
+    if "repo" in request.fixturenames:
+        set_file_cache(request.getfixturevalue("repo"), 0)
 
 
 def _files(folder: Path) -> dict[str, bytes]:

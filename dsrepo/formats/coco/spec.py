@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
+from dsrepo.formats.base import (
+    COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_call, lazy_load, lazy_patch, lazy_save,
+)
 from dsrepo.formats.coco.tasks import (
     CAPTIONS, IMAGE_INFO, INSTANCES, LABELS, PANOPTIC, PERSON_KEYPOINTS, STUFF, TASKS, annotation_dir,
     split_file_name,
@@ -115,6 +117,7 @@ def _spec(name: str, task: str | None, description: str) -> FormatSpec:
         extensions=(".json",),
         patch=None if task == PANOPTIC else lazy_patch("dsrepo.formats.coco.patch:patch_coco", task),
         fingerprints=task != PANOPTIC, splits=task != PANOPTIC,
+        annotation_files=None if task == PANOPTIC else lazy_call("dsrepo.formats.coco.tasks:annotation_files", task),
     )
 
 

@@ -47,3 +47,17 @@ def task_files(folder: Path, tasks: tuple[str, ...] = TASKS) -> list[tuple[str, 
             found.append((parts[0], parts[1], p))
     found.sort(key=lambda t: (t[1], TASKS.index(t[0])))
     return found
+
+
+def annotation_files(path: Path, task: str | None) -> list[str] | None:
+    """The annotation files of dataset folder ``path`` (relative paths) that an import of it
+    reads, when the exporter writes an import of it back under exactly these names:
+    ``annotations/<task>_<subset>.json`` (of ``task`` only, for a task format). None for
+    other layouts, no such files, or panoptic files (their PNGs are files too)."""
+    folder = path / "annotations"
+    if not folder.is_dir():
+        return None
+    files = task_files(folder, TASKS if task is None else (task,))
+    if not files or any(t == PANOPTIC for t, _s, _p in files):
+        return None
+    return [f"annotations/{p.name}" for _t, _s, p in files]

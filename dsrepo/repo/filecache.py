@@ -1,0 +1,286 @@
+"""The file cache: whole annotation files of recent source records, within a byte budget.
+
+A source's working copy holds annotation files (the user's own, for a folder tracked in
+place or added from outside, or the exporter's). Items are stored one by one, so going
+back to a revision normally means exporting its annotation files again. This cache keeps
+the annotation files dsrepo has seen for a record, so that a checkout to a record it
+knows places them (a copy) instead of exporting:
+
+* ``add`` keeps the files it read (in place: copied while the folder is hashed);
+* a checkout (or merge, update) moves the working copy's annotation files into the cache
+  before replacing or deleting them, when their stat still matches the scan that hashed
+  them (a rename: no copy);
+* a record's entry lists ``{relpath: md5}`` of every annotation file of its working copy.
+
+Files are stored by md5 under ``.dsrepo/cache/files/<md5[:2]>/<md5[2:]>`` (read-only, like
+the media store) with ``.dsrepo/cache/files.json`` as the index. The budget
+(``file_cache_mb`` in ``config.json``, default 256 MB; 0 turns the cache off) bounds the
+bytes of every file the entries use; the least recently used entries go first, and a
+record whose files alone exceed it is never cached - a train2017-sized file is exported
+from its items instead. The files load to exactly their record's content (they are the
+very files it was imported from, or an export of it), so placing them is a checkout like
+any other. It is a cache: anything missing or unreadable only means an export; ``gc``
+drops the entries of records nothing refers to and files that no longer match their md5.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Collection, Mapping
+
+import orjson
+
+from dsrepo.formats.common.files import atomic_write_bytes
+from dsrepo.repo.layout import Layout
+
+DEFAULT_BUDGET_MB = 256
+_CHUNK = 1 << 20
+Stat = tuple[int, int, int]
+
+
+def annotation_names(format: str, folder: Path, export_options: Mapping) -> list[str] | None:
+    """The annotation files of ``folder`` (a working copy in ``format``) that the cache may
+    keep for its record: those the format says an export writes under the same names, for
+    a record without export options (their export may differ); None otherwise."""
+    from dsrepo.formats.registry import get_format
+
+    if export_options:
+        return None
+    try:
+        find = get_format(format).annotation_files
+    except Exception:  # (an unknown format: nothing to keep)
+        return None
+    return find(folder) if find is not None else None
+
+
+class FileCache:
+    """The file cache of one project (every method runs under the repository lock)."""
+
+    def __init__(self, layout: Layout, budget_mb: int = DEFAULT_BUDGET_MB) -> None:
+        self.root = layout.dot / "cache" / "files"
+        self.index_path = layout.dot / "cache" / "files.json"
+        self.tmp = layout.tmp
+        self.budget = max(0, int(budget_mb)) << 20
+        self._doc: dict | None = None
+
+    # -- index -------------------------------------------------------------------------
+
+    def _index(self) -> dict:
+        if self._doc is None:
+            doc = None
+            try:
+                doc = orjson.loads(self.index_path.read_bytes())
+            except (OSError, orjson.JSONDecodeError):
+                pass
+            ok = isinstance(doc, dict) and isinstance(doc.get("sizes"), dict) and isinstance(doc.get("entries"), dict)
+            self._doc = doc if ok else {"sizes": {}, "entries": {}}
+        return self._doc
+
+    def _save(self) -> None:
+        atomic_write_bytes(self.index_path, orjson.dumps(self._index()))
+
+    def path(self, md5: str) -> Path:
+        """Where the cached file with content ``md5`` lives."""
+        return self.root / md5[:2] / md5[2:]
+
+    @property
+    def enabled(self) -> bool:
+        return self.budget > 0
+
+    def fits(self, sizes: Collection[int]) -> bool:
+        """True if files of these sizes can be cached as one entry."""
+        return self.enabled and sum(sizes) <= self.budget
+
+    def has(self, md5: str) -> bool:
+        """True if content ``md5`` is cached."""
+        return md5 in self._index()["sizes"] and os.path.isfile(self.path(md5))
+
+    # -- putting files in ----------------------------------------------------------------
+
+    def _install(self, tmp: str, md5: str, size: int) -> None:
+        os.chmod(tmp, 0o444)
+        dest = self.path(md5)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, dest)
+        self._index()["sizes"][md5] = size
+
+    def temp_name(self) -> str:
+        """A fresh temp file path on the cache's file system."""
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return str(self.tmp / f"cache-{os.getpid()}-{time.monotonic_ns()}")
+
+    def adopt(self, tmp: str, md5: str) -> bool:
+        """Take the temp file ``tmp`` (from :meth:`temp_name`, already checked to hold
+        content ``md5``) into the cache; False (and ``tmp`` removed) if that fails."""
+        try:
+            if self.has(md5):
+                os.unlink(tmp)
+            else:
+                self._install(tmp, md5, os.path.getsize(tmp))
+            return True
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            return False
+
+    def copy_in(self, src: str | os.PathLike, md5: str) -> bool:
+        """Cache a copy of file ``src`` if its bytes (hashed while copied) are ``md5``."""
+        if self.has(md5):
+            return True
+        tmp = self.temp_name()
+        try:
+            h = hashlib.md5()
+            with open(src, "rb") as f, open(tmp, "xb") as out:
+                while chunk := f.read(_CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            return False
+        if h.hexdigest() != md5:
+            os.unlink(tmp)
+            return False
+        return self.adopt(tmp, md5)
+
+    def move_in(self, src: str | os.PathLike, md5: str, stat: Stat, since_ns: int) -> bool:
+        """Move file ``src`` (about to be replaced or deleted) into the cache as content
+        ``md5``: only while its size, mtime and inode are still ``stat``, the stat it was
+        hashed with. A file modified at or after ``since_ns`` (its bytes may have changed
+        within the clock tick) or with other hard links is copied instead, checking its
+        md5. False (``src`` left alone) when it is not taken."""
+        if self.has(md5):
+            return True
+        try:
+            st = os.stat(src)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(stat):
+            return False
+        if st.st_nlink > 1 or st.st_mtime_ns >= since_ns:
+            return self.copy_in(src, md5)
+        tmp = self.temp_name()
+        try:
+            os.replace(src, tmp)
+        except OSError:
+            return False
+        return self.adopt(tmp, md5)
+
+    # -- entries -------------------------------------------------------------------------
+
+    def files_of(self, record: str) -> dict[str, Path] | None:
+        """``{relpath: cached file}`` of record ``record``'s annotation files, or None
+        when the cache does not hold all of them."""
+        entry = self._index()["entries"].get(record) if self.enabled else None
+        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[1], dict):
+            return None
+        out = {}
+        for rel, md5 in entry[1].items():
+            if not (isinstance(rel, str) and isinstance(md5, str) and self.has(md5)):
+                return None
+            out[rel] = self.path(md5)
+        return out
+
+    def md5s_of(self, record: str) -> dict[str, str]:
+        """``{relpath: md5}`` of record ``record``'s entry (empty if none)."""
+        entry = self._index()["entries"].get(record) if self.enabled else None
+        return dict(entry[1]) if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict) else {}
+
+    def remember(self, record: str, files: Mapping[str, str]) -> bool:
+        """Record that ``files`` (``{relpath: md5}``, every one cached) are record
+        ``record``'s annotation files, mark it used, and keep the cache within its budget.
+        False when a file is not cached."""
+        if not self.enabled or not all(self.has(m) for m in files.values()):
+            self._trim()
+            self._save()
+            return False
+        self._index()["entries"][record] = [time.time_ns(), dict(sorted(files.items()))]
+        self._trim()
+        self._save()
+        return record in self._index()["entries"]
+
+    def touch(self, record: str) -> None:
+        """Mark record ``record``'s entry as just used."""
+        entry = self._index()["entries"].get(record)
+        if isinstance(entry, list) and len(entry) == 2:
+            entry[0] = time.time_ns()
+            self._save()
+
+    def _trim(self) -> None:
+        """Drop least recently used entries until their files fit the budget; delete
+        cached files no entry uses."""
+        doc = self._index()
+        entries, sizes = doc["entries"], doc["sizes"]
+        order = sorted(entries, key=lambda r: entries[r][0] if isinstance(entries[r], list) else 0, reverse=True)
+        kept: dict[str, list] = {}
+        used: set[str] = set()
+        total = 0
+        for rec in order:
+            e = entries[rec]
+            if not (isinstance(e, list) and len(e) == 2 and isinstance(e[1], dict)):
+                continue
+            new = set(e[1].values()) - used
+            extra = sum(int(sizes.get(m, 0)) for m in new)
+            if total + extra > self.budget:
+                continue
+            kept[rec] = e
+            used |= new
+            total += extra
+        doc["entries"] = kept
+        for md5 in [m for m in sizes if m not in used]:
+            del sizes[md5]
+            try:
+                os.unlink(self.path(md5))
+            except OSError:
+                pass
+
+    def prune(self, keep: Collection[str]) -> int:
+        """Drop the entries of records not in ``keep`` and the files that no longer hold
+        their md5 (gc); returns the bytes freed."""
+        doc = self._index()
+        before = sum(int(s) for s in doc["sizes"].values())
+        doc["entries"] = {r: e for r, e in doc["entries"].items() if r in keep}
+        for md5 in list(doc["sizes"]):
+            if not self._intact(md5):
+                del doc["sizes"][md5]
+                doc["entries"] = {r: e for r, e in doc["entries"].items()
+                                  if not (isinstance(e, list) and len(e) == 2 and isinstance(e[1], dict)
+                                          and md5 in e[1].values())}
+        self._trim()
+        self._clear_strays()
+        self._save()
+        return before - sum(int(s) for s in doc["sizes"].values())
+
+    def _intact(self, md5: str) -> bool:
+        h = hashlib.md5()
+        try:
+            with open(self.path(md5), "rb") as f:
+                while chunk := f.read(_CHUNK):
+                    h.update(chunk)
+        except OSError:
+            return False
+        return h.hexdigest() == md5
+
+    def _clear_strays(self) -> None:
+        """Delete files under the cache folder the index does not list."""
+        sizes = self._index()["sizes"]
+        if not self.root.is_dir():
+            return
+        for sub in self.root.iterdir():
+            for f in sub.iterdir() if sub.is_dir() else ():
+                if sub.name + f.name not in sizes:
+                    try:
+                        f.unlink()
+                    except OSError:
+                        pass
+
+    def damaged(self) -> list[str]:
+        """md5 of every cached file that no longer holds that content (fsck)."""
+        return [m for m in self._index()["sizes"] if not self._intact(m)]

@@ -1,0 +1,208 @@
+"""The file cache: annotation files kept whole for recent records, so that a checkout
+between them places files instead of exporting (dsrepo/repo/filecache.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dsrepo.errors import RepoError
+from dsrepo.formats.api import import_dataset
+from dsrepo.repo import reexport
+from dsrepo.repo.filecache import FileCache
+from dsrepo.repo.repo import Repo
+from dsrepo.repo.worktree import scan_dir
+
+from .helpers import assert_same_content, load_source, set_file_cache, tree_digest
+
+INSTANCES = "annotations/instances_train2017.json"
+
+
+@pytest.fixture
+def exports(monkeypatch) -> list[str]:
+    """Records every annotation export a checkout runs."""
+    calls: list[str] = []
+    real = reexport.export_files
+
+    def spy(repo, rec, *a, **k):
+        calls.append(rec.name)
+        return real(repo, rec, *a, **k)
+
+    monkeypatch.setattr("dsrepo.repo.materialize.export_files", spy)
+    return calls
+
+
+def _in_place(repo: Repo, sample: Path) -> Path:
+    dest = repo.layout.source_dir("coco")
+    shutil.copytree(sample, dest)
+    repo.add(dest, name="coco", format="coco")
+    return dest
+
+
+def _edit(path: Path) -> None:
+    """Move one box by a pixel, written the way a user's script would (json.dumps spacing)."""
+    doc = json.loads(path.read_text())
+    doc["annotations"][0]["bbox"][0] += 1
+    path.write_text(json.dumps(doc))
+
+
+def _annotations(folder: Path) -> dict[str, str]:
+    return {k: v for k, v in tree_digest(folder).items() if k.startswith("annotations/")}
+
+
+def test_checkouts_place_the_users_own_files_back(repo, coco_sample, exports):
+    dest = _in_place(repo, coco_sample)
+    original = _annotations(dest)
+    c1 = repo.commit("one").id
+    _edit(dest / INSTANCES)
+    edited = _annotations(dest)
+    c2 = repo.commit("two").id
+    repo.checkout(c1)
+    assert _annotations(dest) == original  # byte for byte the files the user had
+    assert repo.status().clean
+    repo.checkout(c2)
+    assert _annotations(dest) == edited
+    assert repo.status().clean
+    assert exports == []  # nothing was exported
+    assert_same_content(load_source(repo, "coco"), repo.dataset(c2, "coco"))
+    assert set(scan_dir(dest)[0]) == set(scan_dir(coco_sample)[0])
+    assert repo.fsck().ok
+
+
+def test_the_file_set_is_the_same_with_or_without_the_cache(tmp_path, coco_sample, coco_edited):
+    """Files the format does not write (a note, a file of another name) follow the
+    same rules whether a checkout places kept files or exports."""
+    (coco_sample / "notes.txt").write_text("my notes")
+    (coco_sample / "annotations" / "readme.json").write_text("{}")
+    results = []
+    for mb in (256, 0):
+        repo = Repo.create(tmp_path / f"proj{mb}")
+        set_file_cache(repo, mb)
+        dest = _in_place(repo, coco_sample)
+        c1 = repo.commit("one").id
+        repo.update("coco", coco_edited, format="coco")
+        repo.commit("two")
+        repo.checkout(c1)
+        assert repo.status().clean
+        assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+        results.append(sorted(scan_dir(dest)[0]))
+    assert results[0] == results[1]
+
+
+def test_uncommitted_edits_are_never_placed_for_a_commit(repo, coco_sample):
+    dest = _in_place(repo, coco_sample)
+    c1 = repo.commit("one").id
+    _edit(dest / INSTANCES)
+    c2 = repo.commit("two").id
+    _edit(dest / INSTANCES)  # a second edit, not committed
+    with pytest.raises(RepoError, match="local changes|uncommitted|modified"):
+        repo.checkout(c1)
+    repo.checkout(c1, force=True)
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+    repo.checkout(c2)
+    assert_same_content(repo.dataset(c2, "coco"), load_source(repo, "coco"))
+    assert repo.status().clean
+
+
+def test_a_file_changed_after_the_scan_is_not_taken(repo, tmp_path):
+    cache = FileCache(repo.layout)
+    f = tmp_path / "a.json"
+    f.write_bytes(b"[1]")
+    st = os.stat(f)
+    stat = (st.st_size, st.st_mtime_ns, st.st_ino)
+    import hashlib
+
+    md5 = hashlib.md5(b"[1]").hexdigest()
+    assert not cache.move_in(f, md5, (st.st_size + 1, st.st_mtime_ns, st.st_ino), st.st_mtime_ns + 1)
+    assert f.exists() and not cache.has(md5)
+    other = hashlib.md5(b"[2]").hexdigest()
+    assert not cache.copy_in(f, other)  # bytes that are not that md5
+    assert not cache.move_in(f, other, stat, st.st_mtime_ns)  # modified within the clock tick: checked
+    assert f.exists() and not cache.has(other)
+    assert cache.move_in(f, md5, stat, st.st_mtime_ns + 1)
+    assert not f.exists() and cache.path(md5).read_bytes() == b"[1]"
+    assert not os.access(cache.path(md5), os.W_OK) or os.geteuid() == 0  # read-only
+
+
+def test_the_budget_keeps_the_most_recently_used_entries(repo, tmp_path):
+    import hashlib
+
+    cache = FileCache(repo.layout, budget_mb=1)
+    md5s = []
+    for i in range(3):
+        data = bytes([i]) * 400_000
+        md5 = hashlib.md5(data).hexdigest()
+        (tmp_path / f"f{i}").write_bytes(data)
+        assert cache.copy_in(tmp_path / f"f{i}", md5)
+        assert cache.remember(f"rec{i}", {"annotations/x.json": md5})
+        md5s.append(md5)
+    fresh = FileCache(repo.layout, budget_mb=1)  # (read back from the index)
+    assert fresh.files_of("rec0") is None and not fresh.path(md5s[0]).exists()  # least recently used: gone
+    assert fresh.files_of("rec1") is not None and fresh.files_of("rec2") is not None
+    big = bytes(2_000_000)
+    (tmp_path / "big").write_bytes(big)
+    assert not fresh.fits([len(big)])
+    assert FileCache(repo.layout, budget_mb=0).files_of("rec2") is None  # off: nothing is placed
+
+
+def test_a_record_larger_than_the_budget_is_exported(repo, coco_sample, exports):
+    set_file_cache(repo, 0)
+    dest = _in_place(repo, coco_sample)
+    c1 = repo.commit("one").id
+    _edit(dest / INSTANCES)
+    repo.commit("two")
+    repo.checkout(c1)
+    assert exports == ["coco"]
+    assert not (repo.layout.dot / "cache" / "files").exists()
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+
+
+def test_damaged_cache_files_are_reported_and_dropped_by_gc(repo, coco_sample, exports):
+    dest = _in_place(repo, coco_sample)
+    c1 = repo.commit("one").id
+    rec1 = repo.status().get("coco").record
+    _edit(dest / INSTANCES)
+    repo.commit("two")
+    cache = repo.file_cache()
+    md5 = cache.md5s_of(rec1)[INSTANCES]
+    path = cache.path(md5)
+    os.chmod(path, 0o644)
+    path.write_bytes(path.read_bytes().replace(b'"bbox"', b'"bbox" '))
+    rep = repo.fsck()
+    assert not rep.ok and any(str(path) in e for e in rep.errors)
+    repo.gc()
+    assert repo.fsck().ok
+    assert not path.exists()
+    repo.checkout(c1)  # the damaged entry is gone: exported instead
+    assert exports == ["coco"]
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+
+
+def test_gc_drops_entries_of_records_nothing_refers_to(repo, coco_sample, coco_edited):
+    dest = _in_place(repo, coco_sample)
+    repo.commit("one")
+    repo.branch("side")
+    repo.checkout("side")
+    _edit(dest / INSTANCES)
+    side_record = repo.status().get("coco").record
+    repo.commit("side edit")
+    repo.checkout("main")  # the side record's files go into the cache
+    assert repo.file_cache().files_of(side_record) is not None
+    repo.branch("side", delete=True)
+    repo.gc()
+    assert repo.file_cache().files_of(side_record) is None
+    assert repo.fsck().ok
+
+
+def test_bad_budget_in_config_is_a_clear_error(repo):
+    cfg = repo.layout.config
+    doc = json.loads(cfg.read_text())
+    doc["file_cache_mb"] = -1
+    cfg.write_text(json.dumps(doc))
+    with pytest.raises(RepoError) as e:
+        Repo.open(repo.root)
+    assert str(e.value) == f"{cfg}: file_cache_mb must be a whole number of megabytes (0 or more), not -1"
