@@ -155,6 +155,7 @@ def _cache_files(repo: "Repo", record_id: str, fmt: str, eopts: Any, dest: Path,
             elif not cache.copy_in(dest / rel, md5[rel]):
                 return
         cache.remember(record_id, {rel: md5[rel] for rel in names})
+        cache.save()
     finally:
         _drop_copies({"copies": copies})
 

@@ -65,6 +65,7 @@ class FileCache:
         self.tmp = layout.tmp
         self.budget = max(0, int(budget_mb)) << 20
         self._doc: dict | None = None
+        self._dirty = False
 
     # -- index -------------------------------------------------------------------------
 
@@ -81,6 +82,13 @@ class FileCache:
 
     def _save(self) -> None:
         atomic_write_bytes(self.index_path, orjson.dumps(self._index()))
+        self._dirty = False
+
+    def save(self) -> None:
+        """Write the index if :meth:`remember` or :meth:`touch` changed it (once per
+        operation: files put in without an entry are deleted by the next trim or gc)."""
+        if self._dirty:
+            self._save()
 
     def path(self, md5: str) -> Path:
         """Where the cached file with content ``md5`` lives."""
@@ -195,23 +203,22 @@ class FileCache:
 
     def remember(self, record: str, files: Mapping[str, str]) -> bool:
         """Record that ``files`` (``{relpath: md5}``, every one cached) are record
-        ``record``'s annotation files, mark it used, and keep the cache within its budget.
-        False when a file is not cached."""
+        ``record``'s annotation files, mark it used, and keep the cache within its budget
+        (then :meth:`save`). False when a file is not cached."""
+        self._dirty = True
         if not self.enabled or not all(self.has(m) for m in files.values()):
             self._trim()
-            self._save()
             return False
         self._index()["entries"][record] = [time.time_ns(), dict(sorted(files.items()))]
         self._trim()
-        self._save()
         return record in self._index()["entries"]
 
     def touch(self, record: str) -> None:
-        """Mark record ``record``'s entry as just used."""
+        """Mark record ``record``'s entry as just used (then :meth:`save`)."""
         entry = self._index()["entries"].get(record)
         if isinstance(entry, list) and len(entry) == 2:
             entry[0] = time.time_ns()
-            self._save()
+            self._dirty = True
 
     def _trim(self) -> None:
         """Drop least recently used entries until their files fit the budget; delete

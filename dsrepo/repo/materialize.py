@@ -25,6 +25,7 @@ from dsrepo.formats.common.files import safe_relpath
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import file_entries, load_record
 from dsrepo.repo.filecache import annotation_names
+from dsrepo.repo.manifest import md5_file
 from dsrepo.repo.memo import learn_export
 from dsrepo.repo.reexport import export_files, save_rows
 from dsrepo.repo.records import SourceRecord
@@ -228,8 +229,6 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     (:mod:`dsrepo.repo.filecache`) when it holds the record's annotation files. ``scan``:
     the scan that hashed ``current``; with it, annotation files of ``old_record`` about to
     be replaced or deleted go into the file cache."""
-    from dsrepo.model.media import file_md5
-
     rec = load_record(repo, record_id)
     old = load_record(repo, old_record) if old_record else None
     files = {checked_rel(r, rec.name): m for r, m, _n, _k in file_entries(repo, rec)}
@@ -287,7 +286,7 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
                 rel = checked_rel(rel, rec.name)
                 if rel in files:
                     continue
-                md5 = known or file_md5(tmp / rel)
+                md5 = known or md5_file(tmp / rel)
                 if current.get(rel) != md5:
                     target = safe_target(dest, rel, real_dirs)
                     if rel in current:
@@ -332,6 +331,7 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     if cached is not None:
         cache.touch(record_id)
         save_rows(repo.layout, rec.name, None)  # (the folder no longer holds the export the rows describe)
+    cache.save()
     if exported is not None:  # (after the files are in place: rows never describe a folder not yet written)
         save_rows(repo.layout, rec.name, exported.rows)
         if not exported.incremental:  # (an incremental export left the other records as they were)

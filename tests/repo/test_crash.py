@@ -139,8 +139,8 @@ FILE_CACHE_POINTS = [
     ("dsrepo.repo.filecache:FileCache.move_in", 1),  # the working copy's files going into the cache
     ("dsrepo.repo.filecache:FileCache.adopt", 1),    # ... one moved out of the folder, not yet in the cache
     ("shutil:copyfile", 1),                          # a kept file half-copied into the folder
+    ("dsrepo.repo.materialize:save_rows", 1),        # kept files in place, old export rows not dropped
     ("dsrepo.repo.filecache:FileCache._save", 1),    # cache index not updated
-    ("dsrepo.repo.filecache:FileCache._save", 2),
     ("dsrepo.repo.rewrite:save_state", 1),
 ]
 

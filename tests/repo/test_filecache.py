@@ -139,6 +139,7 @@ def test_the_budget_keeps_the_most_recently_used_entries(repo, tmp_path):
         (tmp_path / f"f{i}").write_bytes(data)
         assert cache.copy_in(tmp_path / f"f{i}", md5)
         assert cache.remember(f"rec{i}", {"annotations/x.json": md5})
+        cache.save()
         md5s.append(md5)
     fresh = FileCache(repo.layout, budget_mb=1)  # (read back from the index)
     assert fresh.files_of("rec0") is None and not fresh.path(md5s[0]).exists()  # least recently used: gone
