@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from dsrepo.model.dataset import Dataset
 from dsrepo.options import Option, parse_options  # noqa: F401  (re-exported)
 from dsrepo.progress import Progress
+
+if TYPE_CHECKING:  # (the model is imported by the formats' own modules, when used)
+    from dsrepo.model.dataset import Dataset
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +27,8 @@ class ExportReport:
     missing_media: tuple[str, ...] = ()
 
 
-LoadFn = Callable[[Path, Mapping[str, Any], Progress], Dataset]
-SaveFn = Callable[[Dataset, Path, Mapping[str, Any], Progress], ExportReport]
+LoadFn = Callable[[Path, Mapping[str, Any], Progress], "Dataset"]
+SaveFn = Callable[["Dataset", Path, Mapping[str, Any], Progress], ExportReport]
 DetectFn = Callable[[Path], float]
 # A per-item row of an incremental export: (files the item owns, JSON-able per-item data).
 PatchRow = tuple[tuple[str, ...], Any]
@@ -34,7 +36,7 @@ PatchRow = tuple[tuple[str, ...], Any]
 # ``patch(changed, order, rows, out, options, progress, prev) -> (report, rows) | None``: rows
 # of at least the changed items; ``prev`` is the folder of the earlier export ``rows`` describe
 # (None when there is none), ``out`` an empty staging folder.
-PatchFn = Callable[[Dataset, Sequence[tuple[str, str]], Mapping[tuple[str, str], PatchRow], Path,
+PatchFn = Callable[["Dataset", Sequence[tuple[str, str]], Mapping[tuple[str, str], PatchRow], Path,
                     Mapping[str, Any], Progress, "Path | None"],
                    "tuple[ExportReport, dict[tuple[str, str], PatchRow]] | None"]
 

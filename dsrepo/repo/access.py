@@ -47,8 +47,11 @@ def item_entries(repo: "Repo", rec: SourceRecord) -> list[tuple[str, str, str]]:
 
 
 def file_entries(repo: "Repo", rec: SourceRecord) -> list[tuple[str, str, int, str]]:
-    """``(relpath, md5, size, kind)`` of a record's media ("m") and extra ("x") files."""
-    return [(r, m, int(n), k) for r, m, n, k in read_list(repo.store, rec.files)]
+    """``(relpath, md5, size, kind)`` of a record's media ("m") and extra ("x") files (a new
+    list; the stored list is read once per open store, like :func:`item_entries`)."""
+    store = repo.store
+    return list(store.memo(("files", rec.files),
+                           lambda: tuple((r, m, int(n), k) for r, m, n, k in read_list(store, rec.files))))
 
 
 def load_categories(repo: "Repo", rec: SourceRecord):

@@ -53,11 +53,11 @@ class ObjectStore:
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, once per ``key`` for this store object - for values derived from
-        immutable objects only (e.g. a list's entries by its hash); the last 2 are kept."""
+        immutable objects only (e.g. a list's entries by its hash); the last 4 are kept."""
         if key in self._memo:
             return self._memo[key]
         value = compute()
-        if len(self._memo) >= 2:
+        if len(self._memo) >= 4:
             self._memo.pop(next(iter(self._memo)))
         self._memo[key] = value
         return value
