@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dsrepo.errors import RepoError
+from dsrepo.errors import DatasetError, RepoError
 from dsrepo.formats.api import import_dataset
 from dsrepo.repo import reexport
 from dsrepo.repo.filecache import FileCache
@@ -207,3 +207,51 @@ def test_bad_budget_in_config_is_a_clear_error(repo):
     with pytest.raises(RepoError) as e:
         Repo.open(repo.root)
     assert str(e.value) == f"{cfg}: file_cache_mb must be a whole number of megabytes (0 or more), not -1"
+
+
+def test_checkout_of_one_source_uses_the_kept_files(repo, coco_sample, exports):
+    dest = _in_place(repo, coco_sample)
+    original = _annotations(dest)
+    c1 = repo.commit("one").id
+    _edit(dest / INSTANCES)
+    repo.commit("two")
+    repo.checkout(c1, ["coco"])  # HEAD stays: the source shows as modified
+    assert _annotations(dest) == original and exports == []
+    st = repo.status().get("coco")
+    assert st.state == "modified" and len(st.change.modified) == 1
+    assert_same_content(repo.dataset(c1, "coco"), load_source(repo, "coco"))
+
+
+def test_detected_format_is_kept_and_leaves_no_temp_files(repo, coco_sample):
+    dest = repo.layout.source_dir("coco")
+    shutil.copytree(coco_sample, dest)
+    repo.add(dest, name="coco")  # (format detected)
+    rec = repo.status().get("coco").record
+    assert sorted(repo.file_cache().md5s_of(rec)) == sorted(_annotations(dest))
+    assert not [p for p in repo.layout.tmp.iterdir() if p.name.startswith("cache-")]
+
+
+def test_formats_without_annotation_files_are_not_kept(repo, tiny_format, tmp_path):
+    from .test_generic import _tiny
+
+    src = _tiny(tmp_path)
+    dest = repo.layout.source_dir("t")
+    shutil.copytree(src, dest)
+    repo.add(dest, name="t")  # in place, format detected: the child copies, then nothing is kept
+    repo.add(src, name="u", format="tinyjson")  # from outside
+    assert not repo.file_cache().md5s_of(repo.status().get("t").record)
+    assert not repo.file_cache().md5s_of(repo.status().get("u").record)
+    assert not [p for p in repo.layout.tmp.iterdir() if p.name.startswith("cache-")]
+    files = repo.layout.dot / "cache" / "files"
+    assert not files.exists() or not any(files.iterdir())
+
+
+def test_a_failed_add_in_place_leaves_no_copies(repo, coco_sample):
+    dest = repo.layout.source_dir("coco")
+    shutil.copytree(coco_sample, dest)
+    (dest / INSTANCES).write_text('{"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [{"id": 1, '
+                                  '"image_id": 7, "category_id": 1, "bbox": [0, 0, 1, 1]}], "categories": []}')
+    with pytest.raises(DatasetError, match="image_id 7 is not in images"):
+        repo.add(dest, name="coco", format="coco")
+    assert not [p for p in repo.layout.tmp.iterdir() if p.name.startswith("cache-")]
+    assert not (repo.layout.dot / "cache" / "files.json").exists()
