@@ -251,7 +251,7 @@ def test_a_failed_add_in_place_leaves_no_copies(repo, coco_sample):
     shutil.copytree(coco_sample, dest)
     (dest / INSTANCES).write_text('{"images": [{"id": 1, "file_name": "a.jpg"}], "annotations": [{"id": 1, '
                                   '"image_id": 7, "category_id": 1, "bbox": [0, 0, 1, 1]}], "categories": []}')
-    with pytest.raises(DatasetError, match="image_id 7 is not in images"):
+    with pytest.raises(DatasetError, match="instances_train2017.json: annotation id 1: category_id 1 is not in"):
         repo.add(dest, name="coco", format="coco")
     assert not [p for p in repo.layout.tmp.iterdir() if p.name.startswith("cache-")]
     assert not (repo.layout.dot / "cache" / "files.json").exists()
