@@ -9,7 +9,6 @@ tracked where it is: stored, never copied or rewritten.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -68,24 +67,15 @@ def _in_place(source: "str | os.PathLike | Dataset", dest: Path) -> bool:
 _TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation files
 
 
-def _hash_copy(src: Path, tmp: str) -> str:
-    """Copy ``src`` to the new file ``tmp``, hashing it; returns the md5."""
-    h = hashlib.md5()
-    with open(src, "rb") as f, open(tmp, "xb") as out:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-            out.write(chunk)
-    return h.hexdigest()
-
-
 def _early_job(repo: "Repo", dest: Path, stats: dict, format: str | None) -> Callable[[], bytes]:
     """The work on a folder tracked in place that needs no parsing, for a forked child
     while the parent parses the dataset: the md5 of the annotation-looking files (copied
     for the file cache as they are read, when the folder's other files fit its budget)
     and the image files stored in the media store (``scan_dir`` listed them: regular
     files, or symlinks to files, inside the folder). Its result is JSON ``{"md5": {rel:
-    md5}, "media": {rel: [md5, new]}, "copies": {rel: temp file}}``; a file that cannot be
-    read is left out (the parent deals with it, with its error)."""
+    md5}, "media": {rel: [md5, new]}, "copies": {rel: [md5, new]}}`` (copies: put into the
+    file cache's folder); a file that cannot be read is left out (the parent deals with it,
+    with its error)."""
     from dsrepo.formats.common.media import is_image_name
     from dsrepo.model.media import file_md5
 
@@ -99,9 +89,8 @@ def _early_job(repo: "Repo", dest: Path, stats: dict, format: str | None) -> Cal
         for rel in texts:
             try:
                 if copy:
-                    tmp = cache.temp_name()
-                    copies[rel] = tmp
-                    md5[rel] = _hash_copy(dest / rel, tmp)
+                    digest, new = cache.store(dest / rel)
+                    md5[rel], copies[rel] = digest, [digest, new]
                 else:
                     md5[rel] = file_md5(dest / rel)
             except OSError:
@@ -129,12 +118,16 @@ def _keeps_files(format: str | None) -> bool:
         return False
 
 
-def _drop_copies(done: dict) -> None:
-    for tmp in done.get("copies", {}).values():
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+def _drop_copies(repo: "Repo", copies: dict) -> None:
+    """Delete the files the early job put into the file cache folder (``{rel: [md5, new]}``)
+    that were not there before."""
+    cache = repo.file_cache()
+    for md5, new in copies.values():
+        if new:
+            try:
+                os.unlink(cache.path(md5))
+            except OSError:
+                pass
 
 
 def _cache_files(repo: "Repo", record_id: str, fmt: str, eopts: Any, dest: Path, generated: tuple[str, ...],
@@ -148,16 +141,16 @@ def _cache_files(repo: "Repo", record_id: str, fmt: str, eopts: Any, dest: Path,
         if not names or not all(n in generated for n in names):
             return
         for rel in names:
-            tmp = copies.pop(rel, None)
-            if tmp is not None and done["md5"].get(rel) == md5[rel]:
-                if not cache.adopt(tmp, md5[rel]):
+            copy = copies.pop(rel, None)
+            if copy is not None and copy[0] == md5[rel]:
+                if not cache.claim(md5[rel]):
                     return
             elif not cache.copy_in(dest / rel, md5[rel]):
                 return
         cache.remember(record_id, {rel: md5[rel] for rel in names})
         cache.save()
     finally:
-        _drop_copies({"copies": copies})
+        _drop_copies(repo, {rel: c for rel, c in copies.items() if not cache.has(c[0])})
 
 
 def _drop_unused(repo: "Repo", early: dict, staged: Staged | None) -> None:
@@ -234,7 +227,8 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                                     "would have to be rewritten); add it from a folder outside the project")
                 iopts = source_options(fmt, given, False)
                 eopts = source_options(fmt, export_options, True)
-                done = orjson.loads(early.result()) if early is not None else {"md5": {}, "media": {}}
+                done = orjson.loads(early.result()) if early is not None else {"md5": {}, "media": {},
+                                                                               "copies": {}}
                 early = None
                 staged = None
                 try:
@@ -243,12 +237,12 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                 finally:
                     _drop_unused(repo, done["media"], staged)
                     if staged is None:
-                        _drop_copies(done)
+                        _drop_copies(repo, done["copies"])
                 if in_place:
                     try:
                         generated, md5 = _track(staged, dest, before, done["md5"])
                     except BaseException:
-                        _drop_copies(done)
+                        _drop_copies(repo, done["copies"])
                         raise
                     _cache_files(repo, staged.record_id, fmt, eopts, dest, generated, md5, done)
                     stats, wrote = before, 0
@@ -259,7 +253,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
             if early is not None:  # the import failed: the images the child stored go again
                 done = orjson.loads(early.result())
                 _drop_unused(repo, done["media"], None)
-                _drop_copies(done)
+                _drop_copies(repo, done["copies"])
             raise
         finally:
             if early is not None:

@@ -25,7 +25,6 @@ drops the entries of records nothing refers to and files that no longer match th
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
@@ -37,7 +36,6 @@ from dsrepo.formats.common.files import atomic_write_bytes
 from dsrepo.repo.layout import Layout
 
 DEFAULT_BUDGET_MB = 256
-_CHUNK = 1 << 20
 Stat = tuple[int, int, int]
 
 
@@ -56,14 +54,25 @@ def annotation_names(format: str, folder: Path, export_options: Mapping) -> list
     return find(folder) if find is not None else None
 
 
+def _unlink(path: str | os.PathLike) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 class FileCache:
     """The file cache of one project (every method runs under the repository lock)."""
 
     def __init__(self, layout: Layout, budget_mb: int = DEFAULT_BUDGET_MB) -> None:
+        from dsrepo.repo.mediastore import MediaStore
+
         self.root = layout.dot / "cache" / "files"
         self.index_path = layout.dot / "cache" / "files.json"
         self.tmp = layout.tmp
         self.budget = max(0, int(budget_mb)) << 20
+        # the bytes: stored, verified and copied out like media (reflink where possible)
+        self.files = MediaStore(self.root, layout.tmp, "auto")
         self._doc: dict | None = None
         self._dirty = False
 
@@ -92,7 +101,7 @@ class FileCache:
 
     def path(self, md5: str) -> Path:
         """Where the cached file with content ``md5`` lives."""
-        return self.root / md5[:2] / md5[2:]
+        return self.files.path(md5)
 
     @property
     def enabled(self) -> bool:
@@ -104,59 +113,43 @@ class FileCache:
 
     def has(self, md5: str) -> bool:
         """True if content ``md5`` is cached."""
-        return md5 in self._index()["sizes"] and os.path.isfile(self.path(md5))
+        return md5 in self._index()["sizes"] and self.files.has(md5)
+
+    def place(self, md5: str, target: str | os.PathLike) -> None:
+        """Copy cached file ``md5`` over ``target`` (temp file + rename)."""
+        self.files.copy_out(md5, target)
 
     # -- putting files in ----------------------------------------------------------------
 
-    def _install(self, tmp: str, md5: str, size: int) -> None:
-        os.chmod(tmp, 0o444)
-        dest = self.path(md5)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, dest)
-        self._index()["sizes"][md5] = size
-
-    def temp_name(self) -> str:
-        """A fresh temp file path on the cache's file system."""
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        return str(self.tmp / f"cache-{os.getpid()}-{time.monotonic_ns()}")
-
-    def adopt(self, tmp: str, md5: str) -> bool:
-        """Take the temp file ``tmp`` (from :meth:`temp_name`, already checked to hold
-        content ``md5``) into the cache; False (and ``tmp`` removed) if that fails."""
+    def claim(self, md5: str) -> bool:
+        """Count file ``md5``, stored in the cache folder by :meth:`store` (e.g. in a
+        forked child), as cached; False if it is not there."""
         try:
-            if self.has(md5):
-                os.unlink(tmp)
-            else:
-                self._install(tmp, md5, os.path.getsize(tmp))
-            return True
+            self._index()["sizes"][md5] = os.path.getsize(self.path(md5))
         except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             return False
+        return True
+
+    def store(self, src: str | os.PathLike) -> tuple[str, bool]:
+        """Put a copy of ``src`` into the cache folder, hashed while copied; returns ``(md5,
+        new)``. Not counted as cached until :meth:`claim`; the next trim or gc deletes it
+        otherwise."""
+        md5, _size, new = self.files.store_file(src)
+        return md5, new
 
     def copy_in(self, src: str | os.PathLike, md5: str) -> bool:
         """Cache a copy of file ``src`` if its bytes (hashed while copied) are ``md5``."""
         if self.has(md5):
             return True
-        tmp = self.temp_name()
         try:
-            h = hashlib.md5()
-            with open(src, "rb") as f, open(tmp, "xb") as out:
-                while chunk := f.read(_CHUNK):
-                    h.update(chunk)
-                    out.write(chunk)
+            got, new = self.store(src)
         except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             return False
-        if h.hexdigest() != md5:
-            os.unlink(tmp)
+        if got != md5:
+            if new:
+                _unlink(self.path(got))
             return False
-        return self.adopt(tmp, md5)
+        return self.claim(md5)
 
     def move_in(self, src: str | os.PathLike, md5: str, stat: Stat, since_ns: int) -> bool:
         """Move file ``src`` (about to be replaced or deleted) into the cache as content
@@ -174,12 +167,14 @@ class FileCache:
             return False
         if st.st_nlink > 1 or st.st_mtime_ns >= since_ns:
             return self.copy_in(src, md5)
-        tmp = self.temp_name()
+        dest = self.path(md5)
         try:
-            os.replace(src, tmp)
+            os.chmod(src, 0o444)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, dest)
         except OSError:
             return False
-        return self.adopt(tmp, md5)
+        return self.claim(md5)
 
     # -- entries -------------------------------------------------------------------------
 
@@ -243,10 +238,7 @@ class FileCache:
         doc["entries"] = kept
         for md5 in [m for m in sizes if m not in used]:
             del sizes[md5]
-            try:
-                os.unlink(self.path(md5))
-            except OSError:
-                pass
+            _unlink(self.path(md5))
 
     def prune(self, keep: Collection[str]) -> int:
         """Drop the entries of records not in ``keep`` and the files that no longer hold
@@ -255,7 +247,7 @@ class FileCache:
         before = sum(int(s) for s in doc["sizes"].values())
         doc["entries"] = {r: e for r, e in doc["entries"].items() if r in keep}
         for md5 in list(doc["sizes"]):
-            if not self._intact(md5):
+            if not self.files.verify(md5):
                 del doc["sizes"][md5]
                 doc["entries"] = {r: e for r, e in doc["entries"].items()
                                   if not (isinstance(e, list) and len(e) == 2 and isinstance(e[1], dict)
@@ -265,29 +257,13 @@ class FileCache:
         self._save()
         return before - sum(int(s) for s in doc["sizes"].values())
 
-    def _intact(self, md5: str) -> bool:
-        h = hashlib.md5()
-        try:
-            with open(self.path(md5), "rb") as f:
-                while chunk := f.read(_CHUNK):
-                    h.update(chunk)
-        except OSError:
-            return False
-        return h.hexdigest() == md5
-
     def _clear_strays(self) -> None:
         """Delete files under the cache folder the index does not list."""
         sizes = self._index()["sizes"]
-        if not self.root.is_dir():
-            return
-        for sub in self.root.iterdir():
-            for f in sub.iterdir() if sub.is_dir() else ():
-                if sub.name + f.name not in sizes:
-                    try:
-                        f.unlink()
-                    except OSError:
-                        pass
+        for md5 in list(self.files.iter_md5s()) if self.root.is_dir() else ():
+            if md5 not in sizes:
+                _unlink(self.path(md5))
 
     def damaged(self) -> list[str]:
         """md5 of every cached file that no longer holds that content (fsck)."""
-        return [m for m in self._index()["sizes"] if not self._intact(m)]
+        return [m for m in self._index()["sizes"] if not self.files.verify(m)]

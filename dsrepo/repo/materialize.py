@@ -185,8 +185,8 @@ def _cached_files(cache: "FileCache", record_id: str, media: Collection[str]) ->
 
 def _place_cached(cache: "FileCache", entry: Mapping[str, str], dest: Path, current: Mapping[str, str],
                   keeper: _Keeper, real_dirs: dict[str, str]) -> int:
-    """Copy the cached files ``entry`` into ``dest`` (temp file + rename) where the file
-    there differs; returns how many were written."""
+    """Copy the cached files ``entry`` into ``dest`` where the file there differs; returns
+    how many were written."""
     wrote = 0
     for rel, md5 in sorted(entry.items()):
         if current.get(rel) == md5:
@@ -194,17 +194,7 @@ def _place_cached(cache: "FileCache", entry: Mapping[str, str], dest: Path, curr
         target = safe_target(dest, rel, real_dirs)
         if rel in current:
             keeper.before_replace(rel, target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.parent / f"{TEMP_PREFIX}{os.getpid()}-{target.name}"
-        try:
-            shutil.copyfile(cache.path(md5), tmp)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        cache.place(md5, target)
         wrote += 1
     return wrote
 

@@ -137,8 +137,8 @@ def test_checkout_killed(history, coco_sample, coco_edited, target, nth, cache):
 
 FILE_CACHE_POINTS = [
     ("dsrepo.repo.filecache:FileCache.move_in", 1),  # the working copy's files going into the cache
-    ("dsrepo.repo.filecache:FileCache.adopt", 1),    # ... one moved out of the folder, not yet in the cache
-    ("shutil:copyfile", 1),                          # a kept file half-copied into the folder
+    ("dsrepo.repo.filecache:FileCache.claim", 1),    # ... one moved out of the folder, not yet counted
+    ("dsrepo.repo.mediastore:MediaStore._write", 1),  # a kept file half-copied into the folder
     ("dsrepo.repo.materialize:save_rows", 1),        # kept files in place, old export rows not dropped
     ("dsrepo.repo.filecache:FileCache._save", 1),    # cache index not updated
     ("dsrepo.repo.rewrite:save_state", 1),

@@ -227,8 +227,10 @@ def test_detected_format_is_kept_and_leaves_no_temp_files(repo, coco_sample):
     shutil.copytree(coco_sample, dest)
     repo.add(dest, name="coco")  # (format detected)
     rec = repo.status().get("coco").record
-    assert sorted(repo.file_cache().md5s_of(rec)) == sorted(_annotations(dest))
-    assert not [p for p in repo.layout.tmp.iterdir() if p.name.startswith("cache-")]
+    cache = repo.file_cache()
+    assert cache.md5s_of(rec) == _annotations(dest)
+    stored = sorted(f.parent.name + f.name for f in cache.root.rglob("*") if f.is_file())
+    assert stored == sorted(cache.md5s_of(rec).values())  # (no copy left over)
 
 
 def test_formats_without_annotation_files_are_not_kept(repo, tiny_format, tmp_path):
@@ -241,9 +243,7 @@ def test_formats_without_annotation_files_are_not_kept(repo, tiny_format, tmp_pa
     repo.add(src, name="u", format="tinyjson")  # from outside
     assert not repo.file_cache().md5s_of(repo.status().get("t").record)
     assert not repo.file_cache().md5s_of(repo.status().get("u").record)
-    assert not [p for p in repo.layout.tmp.iterdir() if p.name.startswith("cache-")]
-    files = repo.layout.dot / "cache" / "files"
-    assert not files.exists() or not any(files.iterdir())
+    assert not [f for f in (repo.layout.dot / "cache" / "files").rglob("*") if f.is_file()]
 
 
 def test_a_failed_add_in_place_leaves_no_copies(repo, coco_sample):
@@ -253,5 +253,5 @@ def test_a_failed_add_in_place_leaves_no_copies(repo, coco_sample):
                                   '"image_id": 7, "category_id": 1, "bbox": [0, 0, 1, 1]}], "categories": []}')
     with pytest.raises(DatasetError, match="instances_train2017.json: annotation id 1: category_id 1 is not in"):
         repo.add(dest, name="coco", format="coco")
-    assert not [p for p in repo.layout.tmp.iterdir() if p.name.startswith("cache-")]
     assert not (repo.layout.dot / "cache" / "files.json").exists()
+    assert not [f for f in (repo.layout.dot / "cache" / "files").rglob("*") if f.is_file()]
