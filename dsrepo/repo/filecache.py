@@ -264,6 +264,10 @@ class FileCache:
             if md5 not in sizes:
                 _unlink(self.path(md5))
 
+    def cached(self) -> list[str]:
+        """md5 of every cached file."""
+        return list(self._index()["sizes"])
+
     def damaged(self) -> list[str]:
         """md5 of every cached file that no longer holds that content (fsck)."""
-        return [m for m in self._index()["sizes"] if not self.files.verify(m)]
+        return [m for m in self.cached() if not self.files.verify(m)]

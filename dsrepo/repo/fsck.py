@@ -100,6 +100,7 @@ def _check_file_cache(repo: "Repo", rep: FsckReport, progress: Progress) -> None
         for m in cache.damaged():
             rep.errors.append(f"file cache: {cache.path(m)} does not hold content {m}; "
                               "`dsrepo gc` drops it")
+    rep.counts["file cache files"] = len(cache.cached())
 
 
 def fsck(repo: "Repo", progress: Progress = NULL_PROGRESS) -> FsckReport:

@@ -6,6 +6,8 @@ import os
 
 from dsrepo.repo.repo import Repo
 
+from .helpers import tree_digest
+
 
 def _two_commits(repo, coco_sample, coco_edited):
     repo.add(coco_sample, name="coco", format="coco")
@@ -25,6 +27,10 @@ def test_fsck_clean(repo, coco_sample, coco_edited):
     rep = repo.fsck()
     assert rep.ok and rep.errors == [] and rep.warnings == []
     assert rep.counts["commits"] == 2 and rep.counts["media files"] == 8 and rep.counts["packs"] == 2
+    # the annotation files of both added folders (the file cache)
+    kept = {m for folder in (coco_sample, coco_edited) for r, m in tree_digest(folder).items()
+            if r.startswith("annotations/")}
+    assert rep.counts["file cache files"] == 7 and set(repo.file_cache().cached()) == kept
 
 
 def test_fsck_detects_corrupt_media(repo, coco_sample, coco_edited):
