@@ -155,17 +155,18 @@ class FileCache:
         """Move file ``src`` (about to be replaced or deleted) into the cache as content
         ``md5``: only while its size, mtime and inode are still ``stat``, the stat it was
         hashed with. A file modified at or after ``since_ns`` (its bytes may have changed
-        within the clock tick) or with other hard links is copied instead, checking its
-        md5. False (``src`` left alone) when it is not taken."""
+        within the clock tick), with other hard links, or reached through a symlink is
+        copied instead, checking its md5. False (``src`` left alone) when it is not taken."""
         if self.has(md5):
             return True
         try:
             st = os.stat(src)
+            link = os.path.islink(src)
         except OSError:
             return False
         if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(stat):
             return False
-        if st.st_nlink > 1 or st.st_mtime_ns >= since_ns:
+        if link or st.st_nlink > 1 or st.st_mtime_ns >= since_ns:  # (a symlink would move, not its file)
             return self.copy_in(src, md5)
         dest = self.path(md5)
         try:

@@ -255,3 +255,18 @@ def test_a_failed_add_in_place_leaves_no_copies(repo, coco_sample):
         repo.add(dest, name="coco", format="coco")
     assert not (repo.layout.dot / "cache" / "files.json").exists()
     assert not [f for f in (repo.layout.dot / "cache" / "files").rglob("*") if f.is_file()]
+
+
+def test_a_symlinked_file_is_copied_not_moved(repo, tmp_path):
+    import hashlib
+
+    cache = FileCache(repo.layout)
+    real = tmp_path / "real.json"
+    real.write_bytes(b"[3]")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    st = os.stat(link)
+    md5 = hashlib.md5(b"[3]").hexdigest()
+    assert cache.move_in(link, md5, (st.st_size, st.st_mtime_ns, st.st_ino), st.st_mtime_ns + 1)
+    assert link.is_symlink() and real.read_bytes() == b"[3]"  # both left where they were
+    assert not cache.path(md5).is_symlink() and cache.path(md5).read_bytes() == b"[3]"
