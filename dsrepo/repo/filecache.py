@@ -54,6 +54,19 @@ def annotation_names(format: str, folder: Path, export_options: Mapping) -> list
     return find(folder) if find is not None else None
 
 
+def _valid(doc: object) -> dict:
+    """The index ``doc`` with anything malformed left out (a damaged index is an empty one)."""
+    out: dict = {"sizes": {}, "entries": {}}
+    if not isinstance(doc, dict) or not isinstance(doc.get("sizes"), dict) or not isinstance(doc.get("entries"), dict):
+        return out
+    out["sizes"] = {m: n for m, n in doc["sizes"].items() if type(n) is int and n >= 0}
+    for rec, e in doc["entries"].items():
+        if isinstance(e, list) and len(e) == 2 and type(e[0]) is int and isinstance(e[1], dict) \
+                and all(isinstance(r, str) and isinstance(m, str) for r, m in e[1].items()):
+            out["entries"][rec] = e
+    return out
+
+
 def _unlink(path: str | os.PathLike) -> None:
     try:
         os.unlink(path)
@@ -85,8 +98,7 @@ class FileCache:
                 doc = orjson.loads(self.index_path.read_bytes())
             except (OSError, orjson.JSONDecodeError):
                 pass
-            ok = isinstance(doc, dict) and isinstance(doc.get("sizes"), dict) and isinstance(doc.get("entries"), dict)
-            self._doc = doc if ok else {"sizes": {}, "entries": {}}
+            self._doc = _valid(doc)
         return self._doc
 
     def _save(self) -> None:
@@ -183,19 +195,14 @@ class FileCache:
         """``{relpath: cached file}`` of record ``record``'s annotation files, or None
         when the cache does not hold all of them."""
         entry = self._index()["entries"].get(record) if self.enabled else None
-        if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[1], dict):
+        if entry is None or not all(self.has(m) for m in entry[1].values()):
             return None
-        out = {}
-        for rel, md5 in entry[1].items():
-            if not (isinstance(rel, str) and isinstance(md5, str) and self.has(md5)):
-                return None
-            out[rel] = self.path(md5)
-        return out
+        return {rel: self.path(md5) for rel, md5 in entry[1].items()}
 
     def md5s_of(self, record: str) -> dict[str, str]:
         """``{relpath: md5}`` of record ``record``'s entry (empty if none)."""
         entry = self._index()["entries"].get(record) if self.enabled else None
-        return dict(entry[1]) if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict) else {}
+        return dict(entry[1]) if entry is not None else {}
 
     def remember(self, record: str, files: Mapping[str, str]) -> bool:
         """Record that ``files`` (``{relpath: md5}``, every one cached) are record
@@ -212,7 +219,7 @@ class FileCache:
     def touch(self, record: str) -> None:
         """Mark record ``record``'s entry as just used (then :meth:`save`)."""
         entry = self._index()["entries"].get(record)
-        if isinstance(entry, list) and len(entry) == 2:
+        if entry is not None:
             entry[0] = time.time_ns()
             self._dirty = True
 
@@ -221,16 +228,14 @@ class FileCache:
         cached files no entry uses."""
         doc = self._index()
         entries, sizes = doc["entries"], doc["sizes"]
-        order = sorted(entries, key=lambda r: entries[r][0] if isinstance(entries[r], list) else 0, reverse=True)
+        order = sorted(entries, key=lambda r: entries[r][0], reverse=True)
         kept: dict[str, list] = {}
         used: set[str] = set()
         total = 0
         for rec in order:
             e = entries[rec]
-            if not (isinstance(e, list) and len(e) == 2 and isinstance(e[1], dict)):
-                continue
             new = set(e[1].values()) - used
-            extra = sum(int(sizes.get(m, 0)) for m in new)
+            extra = sum(sizes.get(m, 0) for m in new)
             if total + extra > self.budget:
                 continue
             kept[rec] = e
@@ -245,18 +250,16 @@ class FileCache:
         """Drop the entries of records not in ``keep`` and the files that no longer hold
         their md5 (gc); returns the bytes freed."""
         doc = self._index()
-        before = sum(int(s) for s in doc["sizes"].values())
+        before = sum(doc["sizes"].values())
         doc["entries"] = {r: e for r, e in doc["entries"].items() if r in keep}
         for md5 in list(doc["sizes"]):
             if not self.files.verify(md5):
                 del doc["sizes"][md5]
-                doc["entries"] = {r: e for r, e in doc["entries"].items()
-                                  if not (isinstance(e, list) and len(e) == 2 and isinstance(e[1], dict)
-                                          and md5 in e[1].values())}
+                doc["entries"] = {r: e for r, e in doc["entries"].items() if md5 not in e[1].values()}
         self._trim()
         self._clear_strays()
         self._save()
-        return before - sum(int(s) for s in doc["sizes"].values())
+        return before - sum(doc["sizes"].values())
 
     def _clear_strays(self) -> None:
         """Delete files under the cache folder the index does not list."""

@@ -270,3 +270,20 @@ def test_a_symlinked_file_is_copied_not_moved(repo, tmp_path):
     assert cache.move_in(link, md5, (st.st_size, st.st_mtime_ns, st.st_ino), st.st_mtime_ns + 1)
     assert link.is_symlink() and real.read_bytes() == b"[3]"  # both left where they were
     assert not cache.path(md5).is_symlink() and cache.path(md5).read_bytes() == b"[3]"
+
+
+@pytest.mark.parametrize("index", [b"not json", b"[]", b'{"sizes": {"x": "big"}, "entries": {"r": [1]}}',
+                                   b'{"sizes": {}, "entries": {"r": ["later", {"a": 1}]}}'])
+def test_a_damaged_index_only_costs_an_export(repo, coco_sample, exports, index):
+    dest = _in_place(repo, coco_sample)
+    c1 = repo.commit("one").id
+    _edit(dest / INSTANCES)
+    repo.commit("two")
+    (repo.layout.dot / "cache" / "files.json").write_bytes(index)
+    repo.checkout(c1)
+    assert exports == ["coco"]
+    assert repo.status().clean
+    assert_same_content(import_dataset(coco_sample, "coco"), load_source(repo, "coco"))
+    assert repo.fsck().ok
+    repo.gc()  # (the files the damaged index no longer lists go)
+    assert repo.fsck().ok
