@@ -6,7 +6,8 @@ back to a revision normally means exporting its annotation files again. This cac
 the annotation files dsrepo has seen for a record, so that a checkout to a record it
 knows places them (a copy) instead of exporting:
 
-* ``add`` keeps the files it read (in place: copied while the folder is hashed);
+* ``add`` keeps the files it read (in place: copied while the folder is hashed), and so
+  does a status or commit that imports edited files (a copy, its md5 checked);
 * a checkout (or merge, update) moves the working copy's annotation files into the cache
   before replacing or deleting them, when their stat still matches the scan that hashed
   them (a rename: no copy);

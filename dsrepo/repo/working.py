@@ -10,6 +10,7 @@ stored (new items only), so a following ``commit`` has nothing left to read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dsrepo.progress import NULL_PROGRESS, Progress
@@ -47,7 +48,24 @@ def _reimport(repo: "Repo", st: SourceState, scan: Scan, progress: Progress) -> 
     extras = {rel: md5 for rel, md5 in scan.md5.items() if rel not in generated}
     staged = stage_dataset(repo, st.name, ds, root, st.format, st.import_options, st.export_options,
                            known_md5=scan.md5, extras=extras, progress=progress)
+    _keep_files(repo, staged.record_id, root, st, scan)
     return staged.record_id
+
+
+def _keep_files(repo: "Repo", record_id: str, root: Path, st: SourceState, scan: Scan) -> None:
+    """Put the annotation files just imported into the file cache as the new record's
+    (copies, checked against the md5 the scan gave them), so that a later checkout of it
+    places them even after they are edited again."""
+    from dsrepo.repo.filecache import annotation_names
+
+    cache = repo.file_cache()
+    names = annotation_names(st.format, root, st.export_options) if cache.enabled else None
+    if not names or not all(n in scan.md5 and n in scan.stats for n in names) \
+            or not cache.fits([scan.stats[n][0] for n in names]):
+        return
+    if all(cache.copy_in(root / n, scan.md5[n]) for n in names):
+        cache.remember(record_id, {n: scan.md5[n] for n in names})
+        cache.save()
 
 
 def examine(repo: "Repo", name: str, stage: bool, rescan: bool = False,

@@ -151,8 +151,10 @@ def test_checkout_through_the_file_cache_killed(history, coco_sample, coco_edite
     ones, killed anywhere: nothing committed is lost, the checkout can be redone, and the
     cache never places wrong content afterwards."""
     repo, c1, c2 = history
-    _edit(repo)  # a record whose files the cache does not hold yet: the checkout moves them in
+    set_file_cache(repo, 0)  # a record whose files the cache does not hold yet: the checkout moves them in
+    _edit(repo)
     c3 = repo.commit("reviewed captions").id
+    set_file_cache(repo, 256)
     reviewed = load_source(repo, "coco")
     assert _run_killed(repo.root, target, nth, "checkout", c1) == 9
     _intact(repo, c1, c2, coco_sample, coco_edited)

@@ -20,7 +20,7 @@ def _snapshot(repo: Repo) -> dict[str, str]:
 def _assert_only_staged(before: dict, after: dict) -> None:
     """Nothing changed except what status may record: new objects, the stat cache and the
     item fingerprint memo."""
-    caches = (".dsrepo/state/", ".dsrepo/cache/memo/")
+    caches = (".dsrepo/state/", ".dsrepo/cache/memo/", ".dsrepo/cache/files")
     staging = (".dsrepo/packs/", ".dsrepo/objects/", ".dsrepo/media/", *caches)
     assert {k: v for k, v in before.items() if not k.startswith(caches)} == \
         {k: v for k, v in after.items()

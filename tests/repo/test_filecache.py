@@ -287,3 +287,18 @@ def test_a_damaged_index_only_costs_an_export(repo, coco_sample, exports, index)
     assert repo.fsck().ok
     repo.gc()  # (the files the damaged index no longer lists go)
     assert repo.fsck().ok
+
+
+def test_every_committed_version_is_kept(repo, coco_sample, exports):
+    """Files a status or commit imports go into the cache too: a revision whose files were
+    edited again before any checkout still comes back without an export."""
+    dest = _in_place(repo, coco_sample)
+    repo.commit("one")
+    _edit(dest / INSTANCES)
+    second = _annotations(dest)
+    c2 = repo.commit("two").id
+    _edit(dest / INSTANCES)
+    repo.commit("three")
+    repo.checkout(c2)
+    assert _annotations(dest) == second and exports == []
+    assert repo.status().clean
