@@ -192,18 +192,13 @@ class FileCache:
 
     # -- entries -------------------------------------------------------------------------
 
-    def files_of(self, record: str) -> dict[str, Path] | None:
-        """``{relpath: cached file}`` of record ``record``'s annotation files, or None
-        when the cache does not hold all of them."""
+    def entry(self, record: str) -> dict[str, str] | None:
+        """``{relpath: md5}`` of record ``record``'s annotation files when the cache holds
+        every one of them (see :meth:`path`); else None."""
         entry = self._index()["entries"].get(record) if self.enabled else None
         if entry is None or not all(self.has(m) for m in entry[1].values()):
             return None
-        return {rel: self.path(md5) for rel, md5 in entry[1].items()}
-
-    def md5s_of(self, record: str) -> dict[str, str]:
-        """``{relpath: md5}`` of record ``record``'s entry (empty if none)."""
-        entry = self._index()["entries"].get(record) if self.enabled else None
-        return dict(entry[1]) if entry is not None else {}
+        return dict(entry[1])
 
     def remember(self, record: str, files: Mapping[str, str]) -> bool:
         """Record that ``files`` (``{relpath: md5}``, every one cached) are record

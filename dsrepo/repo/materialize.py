@@ -170,8 +170,8 @@ class _Keeper:
 def _cached_files(cache: "FileCache", record_id: str, media: Collection[str]) -> dict[str, str] | None:
     """The file cache's ``{relpath: md5}`` for ``record_id`` when it holds all of them,
     at safe paths that are none of the record's media files; else None."""
-    entry = cache.md5s_of(record_id)
-    if not entry or cache.files_of(record_id) is None:
+    entry = cache.entry(record_id)
+    if not entry:
         return None
     for rel in entry:
         try:

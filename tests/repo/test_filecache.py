@@ -142,12 +142,12 @@ def test_the_budget_keeps_the_most_recently_used_entries(repo, tmp_path):
         cache.save()
         md5s.append(md5)
     fresh = FileCache(repo.layout, budget_mb=1)  # (read back from the index)
-    assert fresh.files_of("rec0") is None and not fresh.path(md5s[0]).exists()  # least recently used: gone
-    assert fresh.files_of("rec1") is not None and fresh.files_of("rec2") is not None
+    assert fresh.entry("rec0") is None and not fresh.path(md5s[0]).exists()  # least recently used: gone
+    assert fresh.entry("rec1") is not None and fresh.entry("rec2") is not None
     big = bytes(2_000_000)
     (tmp_path / "big").write_bytes(big)
     assert not fresh.fits([len(big)])
-    assert FileCache(repo.layout, budget_mb=0).files_of("rec2") is None  # off: nothing is placed
+    assert FileCache(repo.layout, budget_mb=0).entry("rec2") is None  # off: nothing is placed
 
 
 def test_a_record_larger_than_the_budget_is_exported(repo, coco_sample, exports):
@@ -169,7 +169,7 @@ def test_damaged_cache_files_are_reported_and_dropped_by_gc(repo, coco_sample, e
     _edit(dest / INSTANCES)
     repo.commit("two")
     cache = repo.file_cache()
-    md5 = cache.md5s_of(rec1)[INSTANCES]
+    md5 = cache.entry(rec1)[INSTANCES]
     path = cache.path(md5)
     os.chmod(path, 0o644)
     path.write_bytes(path.read_bytes().replace(b'"bbox"', b'"bbox" '))
@@ -192,10 +192,10 @@ def test_gc_drops_entries_of_records_nothing_refers_to(repo, coco_sample, coco_e
     side_record = repo.status().get("coco").record
     repo.commit("side edit")
     repo.checkout("main")  # the side record's files go into the cache
-    assert repo.file_cache().files_of(side_record) is not None
+    assert repo.file_cache().entry(side_record) is not None
     repo.branch("side", delete=True)
     repo.gc()
-    assert repo.file_cache().files_of(side_record) is None
+    assert repo.file_cache().entry(side_record) is None
     assert repo.fsck().ok
 
 
@@ -228,9 +228,9 @@ def test_detected_format_is_kept_and_leaves_no_temp_files(repo, coco_sample):
     repo.add(dest, name="coco")  # (format detected)
     rec = repo.status().get("coco").record
     cache = repo.file_cache()
-    assert cache.md5s_of(rec) == _annotations(dest)
+    assert cache.entry(rec) == _annotations(dest)
     stored = sorted(f.parent.name + f.name for f in cache.root.rglob("*") if f.is_file())
-    assert stored == sorted(cache.md5s_of(rec).values())  # (no copy left over)
+    assert stored == sorted(cache.entry(rec).values())  # (no copy left over)
 
 
 def test_formats_without_annotation_files_are_not_kept(repo, tiny_format, tmp_path):
@@ -241,8 +241,8 @@ def test_formats_without_annotation_files_are_not_kept(repo, tiny_format, tmp_pa
     shutil.copytree(src, dest)
     repo.add(dest, name="t")  # in place, format detected: the child copies, then nothing is kept
     repo.add(src, name="u", format="tinyjson")  # from outside
-    assert not repo.file_cache().md5s_of(repo.status().get("t").record)
-    assert not repo.file_cache().md5s_of(repo.status().get("u").record)
+    assert repo.file_cache().entry(repo.status().get("t").record) is None
+    assert repo.file_cache().entry(repo.status().get("u").record) is None
     assert not [f for f in (repo.layout.dot / "cache" / "files").rglob("*") if f.is_file()]
 
 
