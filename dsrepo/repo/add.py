@@ -21,7 +21,7 @@ import orjson
 from dsrepo.errors import RepoError
 from dsrepo.forked import Forked
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.filecache import annotation_names
+from dsrepo.repo.filecache import annotation_names, keeps_files
 from dsrepo.repo.intake import Options, SourceResult, dataset_input, source_options
 from dsrepo.repo.layout import check_source_name
 from dsrepo.repo.materialize import materialize
@@ -82,7 +82,7 @@ def _early_job(repo: "Repo", dest: Path, stats: dict, format: str | None) -> Cal
     texts = sorted(r for r in stats if r.lower().endswith(_TEXT_EXTS))
     images = sorted(r for r in stats if is_image_name(r))
     cache = repo.file_cache()
-    copy = cache.fits([s[0] for r, s in stats.items() if not is_image_name(r)]) and _keeps_files(format)
+    copy = cache.fits([s[0] for r, s in stats.items() if not is_image_name(r)]) and keeps_files(format)
 
     def job() -> bytes:
         md5, media, copies = {}, {}, {}
@@ -104,18 +104,6 @@ def _early_job(repo: "Repo", dest: Path, stats: dict, format: str | None) -> Cal
         return orjson.dumps({"md5": md5, "media": media, "copies": copies})
 
     return job
-
-
-def _keeps_files(format: str | None) -> bool:
-    """False when format ``format`` (None: still to be detected) has no files to cache."""
-    from dsrepo.formats.registry import get_format
-
-    if format is None:
-        return True
-    try:
-        return get_format(format).annotation_files is not None
-    except Exception:  # (an unknown format: the import reports it)
-        return False
 
 
 def _drop_copies(repo: "Repo", copies: dict) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Collection, Mapping
+from typing import Callable, Collection, Mapping
 
 import orjson
 
@@ -40,18 +40,25 @@ DEFAULT_BUDGET_MB = 256
 Stat = tuple[int, int, int]
 
 
+def _finder(format: str) -> Callable[[Path], list[str] | None] | None:
+    from dsrepo.formats.registry import get_format
+
+    try:
+        return get_format(format).annotation_files
+    except Exception:  # (an unknown format: nothing to keep)
+        return None
+
+
+def keeps_files(format: str | None) -> bool:
+    """False when format ``format`` (None: not known yet) never has files to keep."""
+    return format is None or _finder(format) is not None
+
+
 def annotation_names(format: str, folder: Path, export_options: Mapping) -> list[str] | None:
     """The annotation files of ``folder`` (a working copy in ``format``) that the cache may
     keep for its record: those the format says an export writes under the same names, for
     a record without export options (their export may differ); None otherwise."""
-    from dsrepo.formats.registry import get_format
-
-    if export_options:
-        return None
-    try:
-        find = get_format(format).annotation_files
-    except Exception:  # (an unknown format: nothing to keep)
-        return None
+    find = None if export_options else _finder(format)
     return find(folder) if find is not None else None
 
 
@@ -163,6 +170,18 @@ class FileCache:
                 _unlink(self.path(got))
             return False
         return self.claim(md5)
+
+    def keep(self, record: str, folder: Path, files: Mapping[str, str]) -> bool:
+        """Copy ``files`` (``{relpath: md5}`` in ``folder``, each copy's md5 checked) into
+        the cache as record ``record``'s annotation files, if they fit the budget (then
+        :meth:`save`)."""
+        try:
+            sizes = [os.path.getsize(folder / rel) for rel in files]
+        except OSError:
+            return False
+        if not files or not self.fits(sizes) or not all(self.copy_in(folder / r, m) for r, m in files.items()):
+            return False
+        return self.remember(record, files)
 
     def move_in(self, src: str | os.PathLike, md5: str, stat: Stat, since_ns: int) -> bool:
         """Move file ``src`` (about to be replaced or deleted) into the cache as content

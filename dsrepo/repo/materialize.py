@@ -315,9 +315,8 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
     _prune_dirs(dest, stale)
     keeper.finish(dest)
     names = annotation_names(rec.format, dest, rec.export_options) if mirror is not None and cache.enabled else None
-    if names and all(n in generated for n in names) and cache.fits([os.path.getsize(dest / n) for n in names]):
-        if all(cache.copy_in(dest / n, owned_md5[n]) for n in names):
-            cache.remember(record_id, {n: owned_md5[n] for n in names})
+    if names and all(n in generated for n in names):
+        cache.keep(record_id, dest, {n: owned_md5[n] for n in names})
     if cached is not None:
         cache.touch(record_id)
         save_rows(repo.layout, rec.name, None)  # (the folder no longer holds the export the rows describe)

@@ -60,11 +60,7 @@ def _keep_files(repo: "Repo", record_id: str, root: Path, st: SourceState, scan:
 
     cache = repo.file_cache()
     names = annotation_names(st.format, root, st.export_options) if cache.enabled else None
-    if not names or not all(n in scan.md5 and n in scan.stats for n in names) \
-            or not cache.fits([scan.stats[n][0] for n in names]):
-        return
-    if all(cache.copy_in(root / n, scan.md5[n]) for n in names):
-        cache.remember(record_id, {n: scan.md5[n] for n in names})
+    if names and all(n in scan.md5 for n in names) and cache.keep(record_id, root, {n: scan.md5[n] for n in names}):
         cache.save()
 
 
