@@ -2,12 +2,13 @@
 
 Storing a source builds every item (model objects) and then encodes it
 (:func:`dsrepo.model.encoding.encode_item`), which reads every object back. For the
-bulk of a large COCO file - plain polygon objects of the instances task -
-:func:`encode_built` writes the canonical dicts directly from the records instead: the
-same values the builder (:func:`~dsrepo.formats.coco.annconv.instance_object`) would
-put in the objects and the encoder would read out of them, without the objects. Every
-other record (RLE, a box without segmentation, a missing or duplicate id, extra fields,
-keypoints, captions, labels) is built and encoded on its own, by the builder's own
+bulk of a large COCO file - plain polygon objects of the instances task, the person_keypoints records
+that describe one of them, and plain captions - :func:`encode_built` writes the
+canonical dicts directly from the records instead: the same values the builder
+(:mod:`~dsrepo.formats.coco.annconv`) would put in the objects and the encoder would
+read out of them, without the objects. Every other record (RLE, a box without
+segmentation, a missing or duplicate id, extra fields, scores and attributes, labels)
+is built and encoded on its own, by the builder's own
 per-record step (``SubsetBuilder.record_objects``) in the builder's order, noting the
 direct polygons as the builder notes them for keypoints records to share. Items with a
 panoptic record, and any item where something fails, go through the builder and the
@@ -21,15 +22,22 @@ from typing import Any
 
 import orjson
 
-from dsrepo.formats.coco.build import Inst
+import msgspec
+
+from dsrepo.formats.coco.annconv import STD_KEYS
+from dsrepo.formats.coco.build import Inst, _shared_instance
 from dsrepo.formats.coco.lazyseg import bbox_values, decode_polygons, note_polygons
-from dsrepo.formats.coco.meta import NS
-from dsrepo.formats.coco.parse import UNSET
-from dsrepo.formats.coco.tasks import IMAGE_INFO, INSTANCES, PANOPTIC
+from dsrepo.formats.coco.meta import NS, int_spec
+from dsrepo.formats.coco.parse import UNSET, CAnn
+from dsrepo.formats.coco.tasks import CAPTIONS, IMAGE_INFO, INSTANCES, PANOPTIC, PERSON_KEYPOINTS
 from dsrepo.model.encoding import annotation_to_dict, encode_item, media_to_dict, plain_value
 
 _OPTS = orjson.OPT_SORT_KEYS
 _CROWD = {"is_crowd": True}
+_FLOATS = msgspec.json.Decoder(list[float])
+_NONSTD = {t: tuple(f for f in CAnn.__struct_fields__ if f != "extra" and f not in STD_KEYS[t])
+           for t in (PERSON_KEYPOINTS, CAPTIONS)}
+_KP_TAG = {NS: {"task": PERSON_KEYPOINTS}}
 
 
 class _Other(Exception):
@@ -81,6 +89,99 @@ def _polygons(c: Any, i: int, a: Any, out: list) -> int | None:
     return m["g"]
 
 
+def _plain(c: Any, i: int, a: Any, task: str) -> bool:
+    """Whether record ``a`` has an id of its own, no score or attributes, and no field
+    its task does not define (the case the direct writers below handle)."""
+    if a.id is UNSET or i in c.dups or a.attributes is not UNSET or a.score is not UNSET or a.extra is not None:
+        return False
+    for f in _NONSTD[task]:
+        if getattr(a, f) is not UNSET:
+            return False
+    return True
+
+
+def _keypoints(c: Any, i: int, a: Any, inst: list, out: list) -> bool:
+    """Append the canonical dicts of person_keypoints record ``a`` when it describes a
+    polygon instances record of the item (``inst``), as
+    :func:`~dsrepo.formats.coco.annconv.keypoints_object` builds it: Points, then its
+    Bbox. False (nothing appended, nothing marked shared) for any other case."""
+    ic = a.iscrowd
+    cid = a.category_id
+    if (not inst or not _plain(c, i, a, PERSON_KEYPOINTS) or cid is UNSET or a.area is UNSET
+            or a.keypoints is UNSET or a.num_keypoints is UNSET or a.segmentation is UNSET or a.bbox is UNSET
+            or ic is UNSET or ic.__class__ is not int or not 0 <= ic <= 1):
+        return False
+    label = c.label_map.get(cid)
+    if label is None:
+        return False
+    raw = bytes(a.keypoints)
+    try:
+        kp = _FLOATS.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return False
+    vis = kp[2::3]
+    if len(kp) % 3 or any(v != 0.0 and v != 1.0 and v != 2.0 for v in vis):
+        return False
+    box, msg = bbox_values(a.bbox)
+    if msg is not None:
+        return False
+    b = [v + 0.0 for v in map(float, box)]
+    if b[2] < 0 or b[3] < 0:
+        return False
+    sh = _shared_instance(inst, a)
+    if sh is None or sh.box is not None:
+        return False
+    sh.used = True
+    aid = a.id
+    group = sh.group
+    m: dict[str, Any] = {"o": i} if not c.natural else {}
+    area = a.area
+    m["area"] = area + 0.0 if area.__class__ is float else area
+    vis = [int(v) for v in vis]
+    n_vis = len(vis) - vis.count(0)
+    if a.num_keypoints != n_vis:
+        m["nk"] = [a.num_keypoints, n_vis]
+    m["sh"] = 1
+    m["g"] = sh.g
+    ints: dict[str, Any] = {}
+    spec = int_spec(raw)
+    if spec is not None:
+        ints["keypoints"] = spec
+    spec = int_spec(bytes(a.bbox))
+    if spec is not None:
+        ints["bbox"] = spec
+    if ints:
+        m["ints"] = ints
+    head: dict[str, Any] = {}
+    if aid:
+        head["id"] = aid
+    if group:
+        head["g"] = group
+    head["l"] = label
+    if ic:
+        head["a"] = _CROWD
+    out.append({"t": "points", **head, "m": {NS: m}, "p": [v + 0.0 for xy in zip(kp[0::3], kp[1::3]) for v in xy],
+                "v": vis})
+    out.append({"t": "bbox", **head, "m": _KP_TAG, "b": b})
+    return True
+
+
+def _caption(c: Any, i: int, a: Any, out: list) -> bool:
+    """Append the canonical dict of a plain captions record ``a`` (as
+    :func:`~dsrepo.formats.coco.annconv.caption` builds it); False otherwise."""
+    text = a.caption
+    if text is UNSET or not _plain(c, i, a, CAPTIONS):
+        return False
+    d: dict[str, Any] = {"t": "caption"}
+    if a.id:
+        d["id"] = a.id
+    if not c.natural:
+        d["m"] = {NS: {"o": i}}
+    d["c"] = text
+    out.append(d)
+    return True
+
+
 def _direct(builder: Any, k: int, md5: str | None, media: Any = None) -> bytes:
     """The canonical bytes of item ``k`` (``media``: its image, when already made):
     plain polygon objects written from their records, every other record built and
@@ -112,6 +213,11 @@ def _direct(builder: Any, k: int, md5: str | None, media: Any = None) -> bytes:
                         if kp and i not in c.dups:  # (as the builder notes its lead Polygon)
                             inst.append(Inst(a.id, a.category_id, bytes(a.segmentation), None, g, a.id))
                         continue
+                elif task == PERSON_KEYPOINTS:
+                    if _keypoints(c, i, a, inst, anns):
+                        continue
+                elif task == CAPTIONS and _caption(c, i, a, anns):
+                    continue
                 anns += [annotation_to_dict(o) for o in builder.record_objects(c, i, a, inst, kp, False, iid, meta)]
         d: dict[str, Any] = {"id": iid, "s": builder.subset, "media": media_to_dict(media, md5)}
         if anns:
