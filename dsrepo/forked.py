@@ -229,6 +229,121 @@ class SharedInt:
         self._map.close()
 
 
+class ForkedMap:
+    """The work of :func:`forked_map` started now: the child begins its share when this
+    is made, the caller does something else meanwhile, then iterates (once) for the
+    results, taking part in the work from there as :func:`forked_map` does. A context
+    manager: :meth:`close` kills a child whose results are no longer wanted."""
+
+    def __init__(self, fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.PathLike,
+                 min_tasks: int | None = None, child_share: float = 0.75) -> None:
+        self._fn = fn
+        self._tasks = tasks
+        n = len(tasks)
+        self._split = split = n - int(n * child_share)
+        self._child: _Child | None = None
+        self._results: _Results | None = None
+        self._limit: SharedInt | None = None
+        if split == n or n < (MIN_TASKS if min_tasks is None else min_tasks):
+            return
+        self._limit = limit = SharedInt(n)  # (the child stops before this task)
+
+        def job(out: BinaryIO) -> None:
+            for i in range(split, n):
+                if i >= limit.get():
+                    return
+                data = fn(tasks[i])
+                out.write(_LEN.pack(len(data)) + data)
+                out.flush()  # (the parent takes results as they come)
+
+        self._child = child = _Child(job, tmp_dir)
+        if child.pid > 0 and child.path is not None:
+            self._results = _Results(child.path)
+
+    def __iter__(self) -> Iterator[bytes]:
+        fn, tasks, split = self._fn, self._tasks, self._split
+        child, results, limit = self._child, self._results, self._limit
+        try:
+            for t in tasks[:split]:
+                yield fn(t)
+            i, end, stolen = split, len(tasks), []
+            while results is not None and child is not None and limit is not None and i < end:
+                data = results.take()
+                if data is None:
+                    if child.running():
+                        if end - 1 > i:  # take the last task the child has not reached
+                            end -= 1
+                            limit.set(end)
+                            stolen.append(fn(tasks[end]))
+                        else:
+                            time.sleep(_POLL)
+                        continue
+                    data = results.take()  # (the last it wrote before it ended)
+                    if data is None:
+                        break  # a failed child: the rest of its share is computed here
+                yield data
+                i += 1
+            for k in range(i, end):
+                yield fn(tasks[k])
+            yield from reversed(stolen)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._results is not None:
+            self._results.close()
+            self._results = None
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+        if self._limit is not None:
+            self._limit.close()
+            self._limit = None
+
+    def __enter__(self) -> "ForkedMap":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.PathLike,
+               min_tasks: int | None = None, child_share: float = 0.75) -> Iterator[bytes]:
+    """``fn(t)`` for each of ``tasks``, in order. With at least ``min_tasks`` tasks
+    (default :data:`MIN_TASKS`), two usable cores and ``os.fork``, the last
+    ``child_share`` of the tasks is given to a forked child while this process computes
+    the rest, then takes the child's results as they come and, whenever the next one is
+    not there yet, computes the last task the child has not reached itself (the child
+    stops there); otherwise (or if the child fails) everything runs here. ``fn`` must be
+    deterministic (a task may be computed by both) and must not touch shared state the
+    parent relies on (files, locks, the store): the child's side effects are lost.
+    The child is forked on the first ``next()`` (:class:`ForkedMap` forks it at once)."""
+    with ForkedMap(fn, tasks, tmp_dir, min_tasks, child_share) as work:
+        yield from work
+
+
+class SharedInt:
+    """One integer in memory shared with the children forked after it is made, read and
+    written whole: a reader never sees a value that was not written. (Not through
+    ``struct.pack_into``, which zero-fills its target before writing: a child reading
+    meanwhile could see 0.)"""
+
+    def __init__(self, value: int) -> None:
+        self._map = mmap.mmap(-1, 8)
+        self._view = memoryview(self._map).cast("q")  # (an aligned 8-byte store and load)
+        self._view[0] = value
+
+    def get(self) -> int:
+        return self._view[0]
+
+    def set(self, value: int) -> None:
+        self._view[0] = value
+
+    def close(self) -> None:
+        self._view.release()
+        self._map.close()
+
+
 def forked_map(fn: Callable[[T], bytes], tasks: Sequence[T], tmp_dir: str | os.PathLike,
                min_tasks: int | None = None, child_share: float = 0.75) -> Iterator[bytes]:
     """``fn(t)`` for each of ``tasks``, in order. With at least ``min_tasks`` tasks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,6 +128,44 @@ def test_the_parent_takes_tasks_the_child_has_not_reached(tmp_path):
     assert int(out[50].split(b":")[1]) != PARENT  # the child's first task is always its own
     # the child needs 20 ms a task; the parent, idle after its 50, does most of the other 150
     assert sum(int(r.split(b":")[1]) == PARENT for r in out[50:]) > 100
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_started_map_works_while_the_caller_does_something_else(tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    def mark(t: int) -> bytes:
+        (marks / str(t)).write_text(str(os.getpid()))
+        return _square(t)
+
+    with forked.ForkedMap(mark, list(range(20)), tmp_path / "tmp", min_tasks=1, child_share=1.0) as work:
+        deadline = time.monotonic() + 10
+        while len(list(marks.iterdir())) < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the caller does not iterate: the child does every task meanwhile
+        assert sorted(int(m.name) for m in marks.iterdir()) == list(range(20))
+        assert {m.read_text() for m in marks.iterdir()} != {str(PARENT)}
+        out = list(work)
+    assert _values(out) == [t * t for t in range(20)]
+    assert PARENT not in _pids(out)
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_started_map_without_a_second_core_computes_when_iterated(tmp_path, monkeypatch):
+    monkeypatch.setenv("DSREPO_JOBS", "1")
+    done = []
+    work = forked.ForkedMap(lambda t: done.append(t) or _square(t), list(range(5)), tmp_path, min_tasks=1,
+                            child_share=1.0)
+    assert done == []
+    assert _values(work) == [0, 1, 4, 9, 16] and done == list(range(5))
+
+
+def test_a_started_map_closed_unread_kills_the_child(tmp_path):
+    work = forked.ForkedMap(_slow_in_child, list(range(200)), tmp_path, min_tasks=1, child_share=1.0)
+    pid = work._child.pid
+    work.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import orjson
 
 from dsrepo.errors import RepoError
-from dsrepo.forked import Forked
+from dsrepo.forked import ForkedMap
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.filecache import annotation_names, keeps_files
 from dsrepo.repo.intake import Options, SourceResult, dataset_input, source_options
@@ -67,15 +67,13 @@ def _in_place(source: "str | os.PathLike | Dataset", dest: Path) -> bool:
 _TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation files
 
 
-def _early_job(repo: "Repo", dest: Path, stats: dict, format: str | None) -> Callable[[], bytes]:
-    """The work on a folder tracked in place that needs no parsing, for a forked child
-    while the parent parses the dataset: the md5 of the annotation-looking files (copied
-    for the file cache as they are read, when the folder's other files fit its budget)
-    and the image files stored in the media store (``scan_dir`` listed them: regular
-    files, or symlinks to files, inside the folder). Its result is JSON ``{"md5": {rel:
-    md5}, "media": {rel: [md5, new]}, "copies": {rel: [md5, new]}}`` (copies: put into the
-    file cache's folder); a file that cannot be read is left out (the parent deals with it,
-    with its error)."""
+def _early_work(repo: "Repo", dest: Path, stats: dict, format: str | None) -> tuple[ForkedMap, list[str]]:
+    """The work on a folder tracked in place that needs no parsing, started in a forked
+    child while the parent parses the dataset (the parent joins in once it has, see
+    :func:`_early_done`), and the image files it stores: the md5 of the annotation-looking files (copied for the file
+    cache as they are read, when the folder's other files fit its budget) and each image
+    file stored in the media store (``scan_dir`` listed them: regular files, or symlinks
+    to files, inside the folder)."""
     from dsrepo.formats.common.media import is_image_name
     from dsrepo.model.media import file_md5
 
@@ -84,26 +82,40 @@ def _early_job(repo: "Repo", dest: Path, stats: dict, format: str | None) -> Cal
     cache = repo.file_cache()
     copy = cache.fits([s[0] for r, s in stats.items() if not is_image_name(r)]) and keeps_files(format)
 
-    def job() -> bytes:
-        md5, media, copies = {}, {}, {}
-        for rel in texts:
-            try:
-                if copy:
-                    digest, new = cache.store(dest / rel)
-                    md5[rel], copies[rel] = digest, [digest, new]
-                else:
-                    md5[rel] = file_md5(dest / rel)
-            except OSError:
-                pass
-        for rel in images:
+    def job(rel: str | None) -> bytes:
+        if rel is not None:  # an image: b"md5 new", or nothing if it cannot be read
             try:
                 digest, _size, new = repo.media.store_file(dest / rel)
             except OSError:
-                continue
-            media[rel] = [digest, new]
-        return orjson.dumps({"md5": md5, "media": media, "copies": copies})
+                return b""
+            return b"%s %d" % (digest.encode(), new)
+        md5, copies = {}, {}
+        for t in texts:
+            try:
+                if copy:
+                    digest, new = cache.store(dest / t)
+                    md5[t], copies[t] = digest, [digest, new]
+                else:
+                    md5[t] = file_md5(dest / t)
+            except OSError:
+                pass
+        return orjson.dumps({"md5": md5, "copies": copies})
 
-    return job
+    return ForkedMap(job, [None, *images], repo.layout.tmp, min_tasks=1, child_share=1.0), images
+
+
+def _early_done(work: ForkedMap, images: list[str]) -> dict:
+    """The early work's results: ``{"md5": {rel: md5}, "media": {rel: [md5, new]},
+    "copies": {rel: [md5, new]}}`` (copies: put into the file cache's folder); a file
+    that could not be read is left out (the parent deals with it, with its error)."""
+    results = iter(work)
+    done = orjson.loads(next(results))
+    media = done["media"] = {}
+    for rel, data in zip(images, results):
+        if data:
+            digest, new = data.split()
+            media[rel] = [digest.decode(), new == b"1"]
+    return done
 
 
 def _drop_copies(repo: "Repo", copies: dict) -> None:
@@ -203,10 +215,11 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
             raise RepoError(f"{dest} already exists; choose another source name (-n NAME) or move it away")
         given = import_options if not isinstance(source, Dataset) else None
         early = None
+        images: list[str] = []
         if in_place:  # stats first: anything that changes from here on shows as a change
             t = time.time_ns()
             before, _ = scan_dir(dest)
-            early = Forked(_early_job(repo, dest, before, format), repo.layout.tmp)
+            early, images = _early_work(repo, dest, before, format)
         try:
             with dataset_input(repo, source, format, given, format if isinstance(source, Dataset) else None, given,
                                progress) as (ds, root, fmt):
@@ -215,8 +228,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                                     "would have to be rewritten); add it from a folder outside the project")
                 iopts = source_options(fmt, given, False)
                 eopts = source_options(fmt, export_options, True)
-                done = orjson.loads(early.result()) if early is not None else {"md5": {}, "media": {},
-                                                                               "copies": {}}
+                done = _early_done(early, images) if early is not None else {"md5": {}, "media": {}, "copies": {}}
                 early = None
                 staged = None
                 try:
@@ -239,7 +251,7 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                     generated, md5, wrote = written.generated, written.md5, written.wrote
         except Exception:
             if early is not None:  # the import failed: the images the child stored go again
-                done = orjson.loads(early.result())
+                done = _early_done(early, images)
                 _drop_unused(repo, done["media"], None)
                 _drop_copies(repo, done["copies"])
             raise
