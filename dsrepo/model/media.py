@@ -8,21 +8,12 @@ canonical encoding records, so the item hash is machine independent.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-_CHUNK = 1 << 20
+from dsrepo.digest import file_md5
 
-
-def file_md5(path: str | os.PathLike) -> str:
-    """Hex md5 of a file's bytes."""
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

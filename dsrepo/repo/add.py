@@ -75,7 +75,7 @@ def _early_work(repo: "Repo", dest: Path, stats: dict, format: str | None) -> tu
     file stored in the media store (``scan_dir`` listed them: regular files, or symlinks
     to files, inside the folder)."""
     from dsrepo.formats.common.media import is_image_name
-    from dsrepo.model.media import file_md5
+    from dsrepo.digest import file_md5
 
     texts = sorted(r for r in stats if r.lower().endswith(_TEXT_EXTS))
     images = sorted(r for r in stats if is_image_name(r))
@@ -171,7 +171,7 @@ def _track(staged: Staged, dest: Path, before: dict, early: dict[str, str]) -> t
     take the md5 they were stored with; every other file is hashed here (``early``:
     those hashed already, while the folder was parsed). RepoError if any file changed
     while the folder was being read (``before``: its stats then)."""
-    from dsrepo.model.media import file_md5
+    from dsrepo.digest import file_md5
 
     md5: dict[str, str] = {}
     generated = []

@@ -88,7 +88,7 @@ def _merged(res: tuple, later: _LaterRows, second: Sequence[Key], half_dir: Path
     """The hook's result with the files the second part's items own (their images, with
     ``--save-media``) moved in from the child's folder, and its missing images reported."""
     from dsrepo.formats.base import ExportReport
-    from dsrepo.repo.manifest import md5_file
+    from dsrepo.digest import file_md5
 
     report, rows, produced = res
     later.load()  # (the child's result, if the hook never needed it)
@@ -102,7 +102,7 @@ def _merged(res: tuple, later: _LaterRows, second: Sequence[Key], half_dir: Path
                 return None
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
-            produced[f] = md5_file(dst)
+            produced[f] = file_md5(dst)
             moved.append(f)
     files = tuple(sorted({*report.files, *moved}))
     missing = tuple(report.missing_media) + tuple(later.missing)

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from dsrepo.progress import Progress
-from dsrepo.repo.manifest import MANIFEST, md5_file
+from dsrepo.digest import file_md5
+from dsrepo.repo.manifest import MANIFEST
 
 if TYPE_CHECKING:
     from dsrepo.formats.base import FormatSpec
@@ -25,7 +26,7 @@ def walk_md5(root: Path) -> dict[str, str]:
         for f in files:
             rel = f if rel_dir == os.curdir else os.path.join(rel_dir, f).replace(os.sep, "/")
             if rel != MANIFEST:
-                out[rel] = md5_file(os.path.join(dirpath, f))
+                out[rel] = file_md5(os.path.join(dirpath, f))
     return out
 
 

@@ -11,7 +11,6 @@ files it wrote itself.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any, Mapping
 
 import orjson
 
+from dsrepo.digest import file_md5
 from dsrepo.errors import ExportError
 from dsrepo.formats.common.files import atomic_write_bytes
 
@@ -77,15 +77,6 @@ def plain(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [plain(x) for x in v]
     return v
-
-
-def md5_file(path: str | os.PathLike) -> str:
-    """md5 of a file's bytes."""
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def file_entry(path: Path, md5: str) -> FileEntry:
@@ -197,7 +188,7 @@ def changed_file(folder: Path, m: Manifest) -> str | None:
             if st.st_mtime_ns == mtime and mtime < racy_from:
                 continue
             try:
-                if md5_file(os.path.join(base, rel)) != md5:
+                if file_md5(os.path.join(base, rel)) != md5:
                     return rel
             except OSError:
                 return rel

@@ -25,7 +25,7 @@ from dsrepo.formats.common.files import safe_relpath
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import file_entries, load_record
 from dsrepo.repo.filecache import annotation_names
-from dsrepo.repo.manifest import md5_file
+from dsrepo.digest import file_md5
 from dsrepo.repo.memo import learn_export
 from dsrepo.repo.reexport import export_files, save_rows
 from dsrepo.repo.records import SourceRecord
@@ -276,7 +276,7 @@ def materialize(repo: "Repo", record_id: str, dest: Path, current: Mapping[str, 
                 rel = checked_rel(rel, rec.name)
                 if rel in files:
                     continue
-                md5 = known or md5_file(tmp / rel)
+                md5 = known or file_md5(tmp / rel)
                 if current.get(rel) != md5:
                     target = safe_target(dest, rel, real_dirs)
                     if rel in current:

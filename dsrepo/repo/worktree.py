@@ -170,7 +170,7 @@ def scan_source(root: Path, st: SourceState | None, rescan: bool = False, prior:
             md5[rel] = prior.md5[rel]
             rehashed.append(rel)
         else:
-            from dsrepo.model.media import file_md5
+            from dsrepo.digest import file_md5
 
             try:
                 md5[rel] = file_md5(root / rel)

@@ -9,7 +9,7 @@ import os
 import pytest
 
 import dsrepo.formats.api as api
-import dsrepo.model.media as media_mod
+import dsrepo.digest as media_mod
 from dsrepo.repo.worktree import load_state, save_state
 
 
