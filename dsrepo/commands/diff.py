@@ -99,10 +99,11 @@ def _render_source(s: Any, stat: bool, items: bool) -> None:
         _ui.echo(f"  label renamed: {old} -> {new} (#{i})")
     if cat.changed and not (cat.added or cat.removed or cat.renamed):
         _ui.echo("  categories changed (order, parents, attributes or keypoint schemas)")
+    files = s.files_changed if s.state == "modified" else 0
     notes = [("format " + " -> ".join(s.format)) if s.format else "",
              "options changed" if s.options_changed else "",
              "subset metadata changed" if s.subset_meta_changed else "",
-             f"{s.files_changed} files changed" if s.files_changed and s.state == "modified" else "",
+             f"{files} file{'' if files == 1 else 's'} changed" if files else "",
              "item order changed" if s.reordered else ""]
     if any(notes):
         _ui.echo("  " + "; ".join(n for n in notes if n))

@@ -22,7 +22,7 @@ from dsrepo.errors import RepoError
 from dsrepo.forked import ForkedMap
 from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.filecache import annotation_names, keeps_files
-from dsrepo.repo.intake import Options, SourceResult, dataset_input, source_options
+from dsrepo.repo.intake import Options, SourceResult, dataset_input, other_files, source_options
 from dsrepo.repo.layout import check_source_name
 from dsrepo.repo.materialize import materialize
 from dsrepo.repo.snapshot import Staged, stage_dataset
@@ -231,9 +231,11 @@ def add(repo: "Repo", source: "str | os.PathLike | Dataset", name: str | None = 
                 done = _early_done(early, images) if early is not None else {"md5": {}, "media": {}, "copies": {}}
                 early = None
                 staged = None
+                known = {rel: m[0] for rel, m in done["media"].items()}
                 try:
+                    others = other_files(fmt, root, before if in_place else None, known)
                     staged = stage_dataset(repo, name, ds, root, fmt, iopts, eopts, progress=progress,
-                                           known_md5={rel: m[0] for rel, m in done["media"].items()})
+                                           known_md5=known, extras=others)
                 finally:
                     _drop_unused(repo, done["media"], staged)
                     if staged is None:

@@ -53,6 +53,29 @@ def source_options(format: str, options: Options, export: bool) -> dict[str, Any
     return plain_options({k: v for k, v in parsed.items() if v != defaults.get(k)})
 
 
+def other_files(format: str, root: Path, stats: Mapping[str, Any] | None = None,
+                known: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """The files of dataset folder ``root`` that a source keeps byte for byte as its
+    extra files (README, licences, images no item uses, ...): every file but the
+    annotation files its format reads (``FormatSpec.annotation_files``) - the record's
+    images are taken out when it is stored. ``{relpath: md5 if in known, else None}``;
+    empty for a format that cannot name its annotation files (a working copy of it holds
+    what its exporter writes and the images). ``stats``: a :func:`scan_dir` of ``root``
+    made already."""
+    from dsrepo.formats.registry import get_format
+    from dsrepo.repo.worktree import scan_dir
+
+    find = get_format(format).annotation_files
+    names = find(root) if find is not None else None
+    if not names:
+        return {}
+    if stats is None:
+        stats, _skipped = scan_dir(root)
+    known = known or {}
+    skip = set(names)
+    return {rel: known.get(rel) for rel in stats if rel not in skip}
+
+
 def _check_source_format(format: str) -> None:
     from dsrepo.formats.registry import get_format
 

@@ -151,14 +151,15 @@ def _warn(progress: Progress, name: str, media: _MediaIndex) -> None:
 
 def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: str,
                   import_options: Mapping[str, Any] | None, export_options: Mapping[str, Any] | None,
-                  known_md5: Mapping[str, str] | None = None, extras: Mapping[str, str] | None = None,
+                  known_md5: Mapping[str, str] | None = None, extras: Mapping[str, str | None] | None = None,
                   progress: Progress = NULL_PROGRESS) -> Staged:
     """Store ``ds`` (whose files live under ``root``) as source ``name``; returns the record.
 
     ``known_md5`` (relpath -> md5, from a scan of ``root``: files it lists are taken to be
     regular files, or symlinks to files, inside ``root``) avoids re-hashing and re-checking
-    files; ``extras`` are files of a
-    working copy that are neither images nor exporter output, stored byte for byte.
+    files; ``extras`` (relpath -> md5, None when not known) are files of ``root`` that are
+    neither images of the items nor annotation files, stored byte for byte (one that is an
+    item's image is stored as such).
     Must run while holding the repository lock."""
     from dsrepo.model.encoding import encode_categories
     from dsrepo.repo.memo import memo_key, read_memo, write_memo
@@ -215,7 +216,7 @@ def stage_dataset(repo: "Repo", name: str, ds: "Dataset", root: Path, format: st
         files = [[rel, md5, size, "m"] for rel, (md5, size) in media.files.items()]
         for rel, md5 in (extras or {}).items():
             if rel not in media.files:
-                md5, size = repo.media.put_file(Path(root) / rel, md5)
+                md5, size = repo.media.put_file(Path(root) / rel, md5)  # (md5 None: hashed as stored)
                 files.append([rel, md5, size, "x"])
         files.sort(key=lambda f: f[0])
         items_id = write_item_list(store, entries)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from dsrepo.errors import RepoError
 from dsrepo.progress import NULL_PROGRESS, Progress
-from dsrepo.repo.intake import Options, SourceResult, dataset_input, source_options
+from dsrepo.repo.intake import Options, SourceResult, dataset_input, other_files, source_options
 from dsrepo.repo.rewrite import rewrite_source
 from dsrepo.repo.snapshot import stage_dataset
 from dsrepo.repo.working import examine_for_change
@@ -35,7 +35,8 @@ def update(repo: "Repo", name: str, source: "str | os.PathLike | Dataset", forma
             eopts = source_options(st.format, export_options, True)
         with dataset_input(repo, source, format, import_options, st.format, dict(st.import_options),
                            progress) as (ds, root, fmt):
-            staged = stage_dataset(repo, name, ds, root, st.format, st.import_options, eopts, progress=progress)
+            staged = stage_dataset(repo, name, ds, root, st.format, st.import_options, eopts, progress=progress,
+                                   extras=other_files(st.format, root))
             st, written = rewrite_source(repo, name, w, staged.record_id, eopts, progress, root)
     rec = staged.record
     return SourceResult(name, st.format, staged.record_id, rec.count, rec.nfiles, rec.media_bytes, written.wrote,

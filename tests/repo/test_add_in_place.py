@@ -9,6 +9,7 @@ import pytest
 
 from dsrepo.errors import RepoError
 from dsrepo.formats.api import import_dataset
+from dsrepo.repo.access import file_entries, load_record
 
 from .helpers import assert_same_content, load_source, tree_digest
 
@@ -101,21 +102,37 @@ def test_symlinked_source_folder_is_not_tracked_in_place(repo, coco_sample):
     assert repo.status().sources == ()
 
 
-def test_own_files_of_a_folder_tracked_in_place_are_never_deleted(repo, inside, coco_edited):
-    (inside / "README.md").write_text("how this data was made")
+def test_own_annotation_files_of_a_folder_tracked_in_place_are_set_aside_not_deleted(repo, inside, coco_edited):
     repo.add(inside, format="coco")
     repo.commit("track")
-    before = repo.status()
-    assert before.clean
-    # a revision whose annotation files are rebuilt by the exporter: files it does not write
-    # (README.md, which dsrepo never versioned) are moved aside, not deleted
+    captions = (inside / "annotations" / "captions_val2017.json").read_bytes()
+    # a new content without the captions file: the user's own file (dsrepo never wrote it)
+    # is moved aside, not deleted
+    (coco_edited / "annotations" / "captions_val2017.json").unlink()
     repo.update("coco", coco_edited, format="coco")
-    assert not (inside / "README.md").exists()
+    assert not (inside / "annotations" / "captions_val2017.json").exists()
     aside = sorted((repo.layout.set_aside / "coco").iterdir())
-    assert len(aside) == 1 and (aside[0] / "README.md").read_text() == "how this data was made"
+    assert len(aside) == 1 and (aside[0] / "annotations" / "captions_val2017.json").read_bytes() == captions
     assert repo.status().sources[0].state == "modified"  # (the update, nothing else)
     repo.commit("update")
     assert repo.status().clean
+
+
+def test_other_files_of_a_folder_tracked_in_place_are_versioned(repo, inside, coco_edited):
+    (inside / "README.md").write_text("how this data was made")
+    (inside / "train2017" / "unused.jpg").write_bytes(b"an image no item uses")
+    repo.add(inside, format="coco")
+    repo.commit("track")
+    assert repo.status().clean
+    files = {f[0]: f[3] for f in file_entries(repo, load_record(repo, repo.status().sources[0].record))}
+    assert files["README.md"] == "x" and files["train2017/unused.jpg"] == "x"
+    repo.update("coco", coco_edited, format="coco")  # (a new content without them)
+    assert not (inside / "README.md").exists() and not (inside / "train2017" / "unused.jpg").exists()
+    repo.commit("update")
+    repo.checkout("HEAD~1")
+    assert (inside / "README.md").read_text() == "how this data was made"
+    assert (inside / "train2017" / "unused.jpg").read_bytes() == b"an image no item uses"
+    assert repo.status().clean and repo.fsck().ok
 
 
 def test_remove_keeps_the_users_own_files(repo, inside):
@@ -123,9 +140,8 @@ def test_remove_keeps_the_users_own_files(repo, inside):
     repo.add(inside, format="coco")
     repo.commit("track")
     deleted, left = repo.remove("coco")
-    assert deleted == 8  # the images (stored); annotation files and README were never written by dsrepo
-    assert "README.md" in left and "annotations/instances_train2017.json" in left
-    assert (inside / "README.md").read_text() == "notes"
+    assert deleted == 9  # the images and README (stored); annotation files were never written by dsrepo
+    assert "annotations/instances_train2017.json" in left and "README.md" not in left
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -154,10 +170,14 @@ def test_failed_in_place_import_leaves_no_child_no_temp_file_and_no_source(repo,
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_images_no_item_uses_are_not_kept_in_the_store(repo, inside, monkeypatch, jobs):
+@pytest.mark.parametrize("versioned", [True, False])
+def test_the_store_keeps_the_images_items_use_and_the_files_the_source_versions(repo, inside, monkeypatch, jobs,
+                                                                                versioned):
     import hashlib
 
     monkeypatch.setenv("DSREPO_JOBS", jobs)
+    if not versioned:  # (a format that cannot name its annotation files keeps no other files)
+        monkeypatch.setattr("dsrepo.repo.add.other_files", lambda *a, **k: {})
     images = sorted(p for p in inside.rglob("*.jpg"))
     stray = inside / "stray.jpg"
     stray.write_bytes(b"not an image of the dataset")
@@ -165,7 +185,7 @@ def test_images_no_item_uses_are_not_kept_in_the_store(repo, inside, monkeypatch
     shared.write_bytes(images[0].read_bytes())
     repo.add(inside, format="coco")
     stored = set(repo.media.iter_md5s())
-    assert stored == {hashlib.md5(p.read_bytes()).hexdigest() for p in images}
-    assert hashlib.md5(stray.read_bytes()).hexdigest() not in stored
+    used = {hashlib.md5(p.read_bytes()).hexdigest() for p in images}
+    assert stored == (used | {hashlib.md5(stray.read_bytes()).hexdigest()} if versioned else used)
     repo.commit("track")
     assert repo.fsck().ok

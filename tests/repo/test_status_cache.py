@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-import dsrepo.formats.api as api
 import dsrepo.digest as media_mod
-from dsrepo.repo.worktree import load_state, save_state
+import dsrepo.formats.api as api
+from dsrepo.repo.worktree import load_state, save_state, scan_dir
 
 
 @pytest.fixture
@@ -101,3 +101,24 @@ def test_racy_entry_is_rehashed(committed, spy):
 def test_rescan_reads_everything(committed, spy):
     assert committed.status(rescan=True).clean
     assert len(spy["md5"]) == 14 and spy["import"] == 1
+
+
+
+@pytest.mark.parametrize("cache_mb", [0, 256])  # (checkouts that export, and that place cached files)
+def test_after_checkouts_the_cache_holds_the_folders_stats_and_status_reads_nothing(committed, coco_edited, spy,
+                                                                                   cache_mb):
+    from tests.repo.helpers import set_file_cache
+
+    set_file_cache(committed, cache_mb)
+    folder = committed.layout.source_dir("coco")
+    (coco_edited / "README.md").write_text("a file only the second revision has")
+    committed.update("coco", coco_edited, format="coco")
+    committed.commit("edited, with a README")
+    for rev, readme in (("HEAD~1", False), ("main", True), ("HEAD~1", False)):
+        committed.checkout(rev)
+        assert (folder / "README.md").exists() == readme
+        files = load_state(committed.layout, "coco").files
+        assert {rel: tuple(e[:3]) for rel, e in files.items()} == scan_dir(folder)[0]  # (not scanned again)
+        spy["md5"].clear()
+        spy["import"] = 0
+        assert committed.status().clean and spy == {"md5": [], "import": 0}
