@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -10,7 +11,7 @@ from dsrepo.progress import NULL_PROGRESS, Progress
 from dsrepo.repo.access import file_entries, load_record
 from dsrepo.repo.materialize import Written, checked_rel, materialize, safe_target
 from dsrepo.repo.working import Working
-from dsrepo.repo.worktree import SourceState, cache_entries, save_state, scan_dir, settle
+from dsrepo.repo.worktree import Scan, SourceState, Stat, cache_entries, save_state, scan_dir, settle
 
 if TYPE_CHECKING:
     from dsrepo.repo.repo import Repo
@@ -24,6 +25,39 @@ def owned_files(repo: "Repo", w: Working) -> set[str]:
     if rid is not None:
         owned |= {r for r, *_ in file_entries(repo, load_record(repo, rid))}
     return owned
+
+
+def _stats_after(dest: Path, prior: Scan | None, current: Mapping[str, str], written: Written
+                 ) -> dict[str, Stat] | None:
+    """The stats of ``dest`` (as :func:`scan_dir` gives them) after ``written`` was
+    materialized into it, without scanning it again: the files materialize left alone
+    (the same md5 before and after: it writes only files whose content differs) keep the
+    stats of ``prior``, the scan that hashed ``current``; the others are stat'ed one by
+    one (the deleted ones drop out). None - scan the folder - without a prior scan, when
+    it skipped symlinks (a symlinked folder would hide files from a scan), or when a
+    file is not what a scan would list. A stat kept for a file that was replaced anyway
+    only makes the next status hash that file again."""
+    if prior is None or prior.skipped:
+        return None
+    old = prior.stats
+    out: dict[str, Stat] = {}
+    root = os.fspath(dest)
+    for rel in {*written.md5, *old}:
+        md5 = written.md5.get(rel)
+        st = old.get(rel)
+        if st is not None and md5 is not None and current.get(rel) == md5:
+            out[rel] = st
+            continue
+        try:
+            s = os.lstat(os.path.join(root, rel))
+        except FileNotFoundError:
+            if md5 is not None:
+                return None  # (a file the record has is missing: let the scan tell)
+            continue
+        if not stat.S_ISREG(s.st_mode):
+            return None
+        out[rel] = (s.st_size, s.st_mtime_ns, s.st_ino)
+    return out
 
 
 def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
@@ -50,9 +84,12 @@ def rewrite_source(repo: "Repo", name: str, w: Working | None, record_id: str,
         from dsrepo.repo.worktree import scan_source
 
         current = dict(scan_source(dest, None).md5)
+    prior = w.scan if w is not None else None
     written = materialize(repo, record_id, dest, current, owned, old_record, old_generated, progress, mirror,
-                          adopted, w.scan if w is not None else None)
-    stats, _ = scan_dir(dest)
+                          adopted, prior)
+    stats = _stats_after(dest, prior, current, written)
+    if stats is None:
+        stats, _ = scan_dir(dest)
     t = settle(stats)
     generated = set(written.generated)
     md5 = {**{r: m for r, m in current.items() if r not in owned and r in stats}, **written.md5}
