@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -70,12 +70,12 @@ _TEXT_EXTS = (".json", ".xml", ".txt", ".yaml", ".yml", ".csv")  # annotation fi
 def _early_work(repo: "Repo", dest: Path, stats: dict, format: str | None) -> tuple[ForkedMap, list[str]]:
     """The work on a folder tracked in place that needs no parsing, started in a forked
     child while the parent parses the dataset (the parent joins in once it has, see
-    :func:`_early_done`), and the image files it stores: the md5 of the annotation-looking files (copied for the file
-    cache as they are read, when the folder's other files fit its budget) and each image
-    file stored in the media store (``scan_dir`` listed them: regular files, or symlinks
-    to files, inside the folder)."""
-    from dsrepo.formats.common.media import is_image_name
+    :func:`_early_done`), and the image files it stores. The work: the md5 of the
+    annotation-looking files (copied for the file cache as they are read, when the
+    folder's other files fit its budget), then each image file stored in the media store
+    (``scan_dir`` listed them: regular files, or symlinks to files, inside the folder)."""
     from dsrepo.digest import file_md5
+    from dsrepo.formats.common.media import is_image_name
 
     texts = sorted(r for r in stats if r.lower().endswith(_TEXT_EXTS))
     images = sorted(r for r in stats if is_image_name(r))
