@@ -66,6 +66,11 @@ def progress() -> CliProgress:
     return CliProgress()
 
 
+def count(n: int, noun: str) -> str:
+    """``"1 file"``, ``"3 files"``: ``n`` and ``noun``, plural unless ``n`` is 1."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def echo(text: str = "") -> None:
     """Print a line of normal output (suppressed by nothing: it is the command's result)."""
     typer.echo(text)

@@ -27,7 +27,7 @@ def checkout(
                         "sources": {n: {"written": w, "deleted": d} for n, (w, d) in r.written.items()},
                         "removed": list(r.removed)})
         return
-    files = ", ".join(f"{n}: {w} files written, {d} deleted" for n, (w, d) in r.written.items())
+    files = ", ".join(f"{n}: {_ui.count(w, 'file')} written, {d} deleted" for n, (w, d) in r.written.items())
     if r.partial:
         _ui.echo(f"checked out {', '.join(r.written)} from {_project.short(r.commit)} ({files})")
         return

@@ -31,7 +31,7 @@ def _render(kind: str, r: Any) -> None:
         log.render(r, oneline=True)
     elif kind == "checkout":
         at = f"branch {r.branch}" if r.branch else f"{_project.short(r.commit)} (detached HEAD)"
-        _ui.echo(f"checked out {at}: " + ", ".join(f"{n}: {w} files written, {d} deleted"
+        _ui.echo(f"checked out {at}: " + ", ".join(f"{n}: {_ui.count(w, 'file')} written, {d} deleted"
                                                    for n, (w, d) in r.written.items()))
     elif kind == "export":
         _ui.echo(f"exported {r.items} items, {r.annotations} annotations ({len(r.files)} files) "

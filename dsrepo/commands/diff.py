@@ -103,7 +103,7 @@ def _render_source(s: Any, stat: bool, items: bool) -> None:
     notes = [("format " + " -> ".join(s.format)) if s.format else "",
              "options changed" if s.options_changed else "",
              "subset metadata changed" if s.subset_meta_changed else "",
-             f"{files} file{'' if files == 1 else 's'} changed" if files else "",
+             f"{_ui.count(files, 'file')} changed" if files else "",
              "item order changed" if s.reordered else ""]
     if any(notes):
         _ui.echo("  " + "; ".join(n for n in notes if n))

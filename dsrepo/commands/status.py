@@ -17,7 +17,7 @@ def _flags(c: Any) -> list[str]:
     if c.subset_meta:
         out.append("subset metadata changed")
     if c.files:
-        out.append(f"{c.files} non-annotation file{'' if c.files == 1 else 's'} changed")
+        out.append(f"{_ui.count(c.files, 'non-annotation file')} changed")
     if c.reordered:
         out.append("item order changed")
     if c.unreadable:

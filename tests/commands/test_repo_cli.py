@@ -52,7 +52,7 @@ def test_user_workflow(proj, data, capsys):
     assert code == 0 and out.startswith("[main ") and out.rstrip().endswith("] coco: source added (8 added)")
     c1 = out[6:18]
     code, out, _ = run(capsys, "update", "coco", str(fixed), "-f", "coco")
-    assert code == 0 and out.startswith("updated source coco: 8 items, 8 files;")
+    assert code == 0 and out == "updated source coco: 8 items, 8 files; 1 file written, 0 deleted (see `dsrepo status`)\n"
     code, out, _ = run(capsys, "status", "-v")
     lines = out.splitlines()
     assert lines[0] == f"On branch main ({c1})"
@@ -65,7 +65,7 @@ def test_user_workflow(proj, data, capsys):
     code, out, _ = run(capsys, "info", "HEAD~1")
     assert f"commit {c1}" in out and "source coco (coco): 8 items (train2017 5, val2017 3), 5 labels, 8 files" in out
     code, out, _ = run(capsys, "checkout", "HEAD~1")
-    assert code == 0 and out.startswith(f"checked out {c1} (detached HEAD)")
+    assert code == 0 and out == f"checked out {c1} (detached HEAD) (coco: 1 file written, 0 deleted)\n"
     code, out, _ = run(capsys, "status")
     assert out.splitlines() == [f"HEAD detached ({c1})", "  coco: clean",
                                 "nothing to commit, working copies match HEAD"]
