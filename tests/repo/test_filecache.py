@@ -302,3 +302,34 @@ def test_every_committed_version_is_kept(repo, coco_sample, exports):
     repo.checkout(c2)
     assert _annotations(dest) == second and exports == []
     assert repo.status().clean
+
+
+@pytest.mark.parametrize("mb", [256, 0])
+def test_a_datumaro_source_keeps_its_files_and_its_other_files(tmp_path, exports, mb):
+    from tests.formats.datumaro.dm_data import make_rich
+
+    original = make_rich(tmp_path / "data")
+    (original / "README.md").write_text("how this was labelled")
+    (original / "dataset_meta.json").write_text('{"label_map": {"0": "cat"}}')  # (read only without labels)
+    repo = Repo.create(tmp_path / "proj")
+    set_file_cache(repo, mb)
+    dest = repo.layout.source_dir("dm")
+    shutil.copytree(original, dest)
+    repo.add(dest, format="datumaro")
+    c1 = repo.commit("one").id
+    doc = json.loads((dest / "annotations" / "train.json").read_text())
+    doc["items"][0]["annotations"][0]["bbox"][0] += 1
+    (dest / "annotations" / "train.json").write_text(json.dumps(doc))
+    assert repo.status().get("dm").change.modified == (("train", "img 1"),)
+    repo.commit("two")
+    repo.checkout(c1)
+    assert repo.status().clean
+    assert (dest / "README.md").read_text() == "how this was labelled"
+    assert (dest / "dataset_meta.json").read_text() == '{"label_map": {"0": "cat"}}'
+    assert sorted(scan_dir(dest)[0]) == sorted(scan_dir(original)[0])  # (the same files, cache or not)
+    assert_same_content(import_dataset(original, "datumaro"), load_source(repo, "dm", "datumaro"))
+    if mb:  # the user's own bytes, placed: nothing exported
+        assert _annotations(dest) == _annotations(original) and exports == []
+    else:
+        assert exports == ["dm"]
+    assert repo.fsck().ok

@@ -55,6 +55,18 @@ def detect(path: Path) -> float:
     return max((_score(q) for q in files[:3]), default=0.0)
 
 
+def annotation_files(path: Path) -> list[str] | None:
+    """``annotations/<subset>.json`` of a dataset folder with an ``annotations`` folder:
+    the files an import reads as items (``dataset_meta.json`` is kept byte for byte
+    instead) and an export writes back under the same names (every subset file, empty
+    ones too). None for other layouts."""
+    folder = Path(path) / "annotations"
+    if not folder.is_dir():
+        return None
+    names = sorted(q.name for q in folder.glob("*.json") if q.is_file())
+    return [f"annotations/{n}" for n in names] or None
+
+
 DATUMARO = FormatSpec(
     name="datumaro",
     description="Datumaro 1.x JSON: annotations/<subset>.json (+ images/<subset>/)",
@@ -63,4 +75,5 @@ DATUMARO = FormatSpec(
     save=lazy_save("dsrepo.formats.datumaro.exporter:save_datumaro"),
     patch=lazy_patch("dsrepo.formats.datumaro.patch:patch_datumaro"), splits=True,
     import_options=(), export_options=EXPORT_OPTIONS, extensions=(".json",),
+    annotation_files=annotation_files,
 )
