@@ -304,32 +304,55 @@ def test_every_committed_version_is_kept(repo, coco_sample, exports):
     assert repo.status().clean
 
 
-@pytest.mark.parametrize("mb", [256, 0])
-def test_a_datumaro_source_keeps_its_files_and_its_other_files(tmp_path, exports, mb):
+def _datumaro(tmp_path: Path) -> tuple[Path, str, str]:
     from tests.formats.datumaro.dm_data import make_rich
 
-    original = make_rich(tmp_path / "data")
+    root = make_rich(tmp_path)
+    (root / "dataset_meta.json").write_text('{"label_map": {"0": "cat"}}')  # (read only without labels)
+    return root, "annotations/train.json", "datumaro"
+
+
+def _cvat(tmp_path: Path) -> tuple[Path, str, str]:
+    from tests.formats.cvat.cvat_data import make_images_task
+
+    root = make_images_task(tmp_path)
+    (root / "val.xml").write_text("<notes>not a CVAT file</notes>")  # (never read: an extra file)
+    return root, "annotations.xml", "cvat"
+
+
+def _nudge(path: Path) -> None:
+    """Move one box by a pixel (Datumaro JSON re-spaced, or CVAT XML), as a user's script would."""
+    if path.suffix == ".json":
+        doc = json.loads(path.read_text())
+        doc["items"][0]["annotations"][0]["bbox"][0] += 1
+        path.write_text(json.dumps(doc))
+    else:
+        path.write_text(path.read_text(encoding="utf-8").replace('xtl="1.00"', 'xtl="2.00"', 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("mb", [256, 0])
+@pytest.mark.parametrize("make", [_datumaro, _cvat])
+def test_other_formats_keep_their_files_and_their_other_files(tmp_path, exports, mb, make):
+    original, edited, fmt = make(tmp_path / "data")
     (original / "README.md").write_text("how this was labelled")
-    (original / "dataset_meta.json").write_text('{"label_map": {"0": "cat"}}')  # (read only without labels)
     repo = Repo.create(tmp_path / "proj")
     set_file_cache(repo, mb)
-    dest = repo.layout.source_dir("dm")
+    dest = repo.layout.source_dir("src")
     shutil.copytree(original, dest)
-    repo.add(dest, format="datumaro")
+    repo.add(dest, format=fmt)
     c1 = repo.commit("one").id
-    doc = json.loads((dest / "annotations" / "train.json").read_text())
-    doc["items"][0]["annotations"][0]["bbox"][0] += 1
-    (dest / "annotations" / "train.json").write_text(json.dumps(doc))
-    assert repo.status().get("dm").change.modified == (("train", "img 1"),)
+    _nudge(dest / edited)
+    assert len(repo.status().get("src").change.modified) == 1
     repo.commit("two")
     repo.checkout(c1)
     assert repo.status().clean
     assert (dest / "README.md").read_text() == "how this was labelled"
-    assert (dest / "dataset_meta.json").read_text() == '{"label_map": {"0": "cat"}}'
-    assert sorted(scan_dir(dest)[0]) == sorted(scan_dir(original)[0])  # (the same files, cache or not)
-    assert_same_content(import_dataset(original, "datumaro"), load_source(repo, "dm", "datumaro"))
+    assert tree_digest(dest).keys() == tree_digest(original).keys()  # (the same files, cache or not)
+    others = {k: v for k, v in tree_digest(original).items() if k.endswith((".md", "meta.json", "val.xml"))}
+    assert {k: tree_digest(dest)[k] for k in others} == others  # (other files: byte for byte)
+    assert_same_content(import_dataset(original, fmt), load_source(repo, "src", fmt))
     if mb:  # the user's own bytes, placed: nothing exported
-        assert _annotations(dest) == _annotations(original) and exports == []
+        assert tree_digest(dest) == tree_digest(original) and exports == []
     else:
-        assert exports == ["dm"]
+        assert exports == ["src"]
     assert repo.fsck().ok

@@ -52,6 +52,17 @@ def resolve_files(path: Path) -> tuple[Path, list[XmlFile]]:
     raise DatasetError(f"no CVAT XML file found (expected {MAIN}, <subset>.xml or <subset>/{MAIN})", path)
 
 
+def annotation_files(path: Path) -> list[str] | None:
+    """The XML files an import of dataset folder ``path`` reads (relative paths), which an
+    export writes back under the same names in every layout (the file names are recorded
+    per subset); None when it holds none."""
+    try:
+        _root, files = resolve_files(Path(path))
+    except (DatasetError, OSError):
+        return None
+    return [f.rel for f in files]
+
+
 def image_locator(xml_dir: Path, subset: str) -> ImageLocator:
     """Finds the image files of one subset of one XML file: ``images/<subset>/``,
     ``images/``, ``<subset>/`` and the XML file's folder (first match wins)."""

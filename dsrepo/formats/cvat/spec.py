@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dsrepo.formats.base import COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_load, lazy_patch, lazy_save
+from dsrepo.formats.base import (
+    COMMON_EXPORT_OPTIONS, FormatSpec, Option, lazy_call, lazy_load, lazy_patch, lazy_save,
+)
 
 IMPORT_OPTIONS = (
     Option("skip-outside", "flag", False,
@@ -79,4 +81,5 @@ CVAT = FormatSpec(
     patch=lazy_patch("dsrepo.formats.cvat.patch:patch_cvat"), splits=True,
     import_options=IMPORT_OPTIONS, export_options=EXPORT_OPTIONS,
     extensions=(".xml",),
+    annotation_files=lazy_call("dsrepo.formats.cvat.layout:annotation_files"),
 )
