@@ -28,7 +28,8 @@ def render(r: Any, as_json: bool) -> None:
     what = _project.short(r.commit) if r.commit else "working tree"
     how = {"full": " (full export: no earlier export to start from)", "none": " (nothing changed)"}.get(r.mode, "")
     _ui.echo(f"patch-exported {r.target} of {what} to {r.out} as {r.format}{how}: {r.items} items "
-             f"({r.added} added, {r.removed} removed, {r.modified} modified); {_ui.count(len(r.written), 'file')} written, "
+             f"({r.added} added, {r.removed} removed, {r.modified} modified); "
+             f"{_ui.count(len(r.written), 'file')} written, "
              f"{len(r.deleted)} deleted, {r.unchanged} unchanged")
     _pipeline.render_steps(r.steps)
     if r.missing_media:

@@ -29,7 +29,8 @@ def update(
         _ui.print_json({"source": r.name, "format": r.format, "record": r.record, "items": r.items,
                         "files": r.files, "written": r.wrote, "deleted": r.deleted})
         return
-    _ui.echo(f"updated source {r.name}: {r.items} items, {_ui.count(r.files, 'file')}; {_ui.count(r.wrote, 'file')} written, "
+    _ui.echo(f"updated source {r.name}: {r.items} items, {_ui.count(r.files, 'file')}; "
+             f"{_ui.count(r.wrote, 'file')} written, "
              f"{r.deleted} deleted (see `dsrepo status`)")
 
 

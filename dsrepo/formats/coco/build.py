@@ -99,7 +99,7 @@ def _empty_seg(a: Any) -> bool:
     return len(raw) < 16 and _same_json(raw, b"[]")
 
 
-def _shared_instance(inst: list[Inst], a: Any) -> Inst | None:
+def shared_instance(inst: list[Inst], a: Any) -> Inst | None:
     """The instances record a person_keypoints record describes too, as COCO writes a
     person into both files: same category and segmentation (or, both without one, same
     bbox), not shared yet; the record with the same id first, else the first such record
@@ -291,7 +291,7 @@ class SubsetBuilder:
         if task == STUFF:
             return annconv.instance_object(c, i, a, STUFF, lazy)
         if task == PERSON_KEYPOINTS:
-            sh = _shared_instance(inst, a) if inst and i not in c.dups else None
+            sh = shared_instance(inst, a) if inst and i not in c.dups else None
             if sh is None:
                 return annconv.keypoints_object(c, i, a, None)
             sh.used = True

@@ -2,17 +2,17 @@
 
 Storing a source builds every item (model objects) and then encodes it
 (:func:`dsrepo.model.encoding.encode_item`), which reads every object back. For the
-bulk of a large COCO file - plain polygon objects of the instances task, the person_keypoints records
-that describe one of them, and plain captions - :func:`encode_built` writes the
-canonical dicts directly from the records instead: the same values the builder
-(:mod:`~dsrepo.formats.coco.annconv`) would put in the objects and the encoder would
-read out of them, without the objects. Every other record (RLE, a box without
-segmentation, a missing or duplicate id, extra fields, scores and attributes, labels)
-is built and encoded on its own, by the builder's own
-per-record step (``SubsetBuilder.record_objects``) in the builder's order, noting the
-direct polygons as the builder notes them for keypoints records to share. Items with a
-panoptic record, and any item where something fails, go through the builder and the
-encoder whole, so errors surface exactly as they would there.
+bulk of a large COCO file - plain polygon objects of the instances task, the
+person_keypoints records that describe one of them, and plain captions -
+:func:`encode_built` writes the canonical dicts directly from the records instead: the
+same values the builder (:mod:`~dsrepo.formats.coco.annconv`) would put in the objects
+and the encoder would read out of them, without the objects. Every other record (RLE, a
+box without segmentation, a missing or duplicate id, extra fields, scores and
+attributes, labels) is built and encoded on its own, by the builder's own per-record
+step (``SubsetBuilder.record_objects``) in the builder's order, noting the direct
+polygons as the builder notes them for keypoints records to share. Items with a panoptic
+record, and any item where something fails, go through the builder and the encoder
+whole, so errors surface exactly as they would there.
 ``tests/formats/coco/test_canon.py`` checks that both give the same bytes.
 """
 
@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import orjson
 
-import msgspec
-
 from dsrepo.formats.coco.annconv import STD_KEYS
-from dsrepo.formats.coco.build import Inst, _shared_instance
+from dsrepo.formats.coco.build import Inst, shared_instance
 from dsrepo.formats.coco.lazyseg import bbox_values, decode_polygons, note_polygons
 from dsrepo.formats.coco.meta import NS, int_spec
 from dsrepo.formats.coco.parse import UNSET, CAnn
@@ -128,7 +127,7 @@ def _keypoints(c: Any, i: int, a: Any, inst: list, out: list) -> bool:
     b = [v + 0.0 for v in map(float, box)]
     if b[2] < 0 or b[3] < 0:
         return False
-    sh = _shared_instance(inst, a)
+    sh = shared_instance(inst, a)
     if sh is None or sh.box is not None:
         return False
     sh.used = True
